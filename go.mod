@@ -1,0 +1,3 @@
+module github.com/rpcwatch/rpcwatch
+
+go 1.26
