@@ -1,0 +1,47 @@
+# rpcwatch — see README.md.
+GO      ?= go
+PKGS    := ./...
+FUZZTIME ?= 30s
+
+.PHONY: all build test deps vet fmt-check unit demo fuzz bench clean
+
+all: build
+
+build:
+	$(GO) build -o bin/rpcwatch ./cmd/rpcwatch
+
+deps:
+	@bash .ci/install-deps
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "not gofmt-formatted:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet $(PKGS)
+
+# Unit, differential (tshark), real-capture, allocation and fuzz-seed tests.
+# Fuzz seed corpora (testdata/fuzz) run as ordinary tests.
+unit:
+	$(GO) test -count=1 $(PKGS)
+
+# Everything CI must run.
+test: deps fmt-check vet unit
+
+# Runs rpcwatch on a capture bundled in testdata/.
+demo: build
+	./bin/rpcwatch read testdata/samba-epm-loopback.pcap
+
+# Runs every fuzz target for FUZZTIME each (not part of test).
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
+
+clean:
+	rm -rf bin
