@@ -1,0 +1,237 @@
+package ndr
+
+import "github.com/rpcwatch/rpcwatch/dissect"
+
+// Reader decodes NDR primitives from one stub. The zero value reads an empty
+// stub; use [NewReader] or [Reader.Reset]. A Reader is a plain value: copy it
+// to keep a second cursor over the same stub (the epm iterators walk an array
+// and its deferred pointees that way).
+type Reader struct {
+	b      []byte
+	off    int
+	le     bool
+	err    error
+	errOff int
+	anom   *dissect.Anomalies
+}
+
+// NewReader returns a Reader over stub in the byte order le selects.
+// Anomalies are added to anom (which may be nil to ignore them).
+func NewReader(stub []byte, le bool, anom *dissect.Anomalies) Reader {
+	return Reader{b: stub, le: le, anom: anom}
+}
+
+// Reset points r at a new stub, clearing its position and error.
+func (r *Reader) Reset(stub []byte, le bool, anom *dissect.Anomalies) {
+	*r = Reader{b: stub, le: le, anom: anom}
+}
+
+// Stub returns the whole stub the Reader walks (aliases the input).
+func (r *Reader) Stub() []byte { return r.b }
+
+// Off is the current offset from the start of the stub.
+func (r *Reader) Off() int { return r.off }
+
+// Remaining is the number of bytes after the current offset.
+func (r *Reader) Remaining() int { return len(r.b) - r.off }
+
+// LittleEndian reports the byte order the Reader uses.
+func (r *Reader) LittleEndian() bool { return r.le }
+
+// Err returns the first error met, or nil.
+func (r *Reader) Err() error { return r.err }
+
+// ErrOff is the stub offset at which the first error was met.
+func (r *Reader) ErrOff() int { return r.errOff }
+
+// Anomalies returns the list anomalies are added to (may be nil).
+func (r *Reader) Anomalies() *dissect.Anomalies { return r.anom }
+
+// Fail stops the Reader with err at the current offset, unless it has
+// already failed. Decoders built on a Reader use it for their own structural
+// errors so that one sticky error covers the whole decode.
+func (r *Reader) Fail(err error) {
+	if r.err == nil {
+		r.err, r.errOff = err, r.off
+	}
+}
+
+// Anomaly records an anomaly at stub offset off.
+func (r *Reader) Anomaly(k dissect.AnomalyKind, off int, a, b uint32) {
+	if r.anom != nil {
+		r.anom.Add(k, off, a, b)
+	}
+}
+
+// FormatError returns the Reader's error wrapped with its offset and what was
+// being decoded, or nil. It allocates: call it on cold paths only.
+func (r *Reader) FormatError(what string) error {
+	if r.err == nil {
+		return nil
+	}
+	return &dissect.FormatError{Off: r.errOff, Msg: what, Err: r.err}
+}
+
+// Seek moves to stub offset off. Offsets outside [0, len] stop the Reader
+// with ErrShort.
+func (r *Reader) Seek(off int) {
+	if r.err != nil {
+		return
+	}
+	if off < 0 || off > len(r.b) {
+		r.Fail(dissect.ErrShort)
+		return
+	}
+	r.off = off
+}
+
+// need checks that n more bytes exist; on failure it stops the Reader.
+func (r *Reader) need(n int) bool {
+	if r.err != nil {
+		return false
+	}
+	if n < 0 || n > len(r.b)-r.off {
+		r.Fail(dissect.ErrShort)
+		return false
+	}
+	return true
+}
+
+// Align skips the padding that brings the offset to a multiple of n
+// (1, 2, 4 or 8), counted from the start of the stub.
+func (r *Reader) Align(n int) {
+	if r.err != nil || n <= 1 {
+		return
+	}
+	off := (r.off + n - 1) &^ (n - 1)
+	if off > len(r.b) {
+		r.Fail(dissect.ErrShort)
+		return
+	}
+	r.off = off
+}
+
+// aligned returns the offset of the next n-byte field aligned to a (a power
+// of two), or -1 after stopping the Reader when it does not fit. Callers
+// move r.off past the field themselves.
+func (r *Reader) aligned(a, n int) int {
+	off := (r.off + a - 1) &^ (a - 1)
+	if r.err != nil || off > len(r.b)-n {
+		r.Fail(dissect.ErrShort)
+		return -1
+	}
+	return off
+}
+
+// Skip moves n bytes forward.
+func (r *Reader) Skip(n int) {
+	if r.need(n) {
+		r.off += n
+	}
+}
+
+// Octets returns the next n bytes without alignment (an array of bytes).
+// The slice aliases the stub.
+func (r *Reader) Octets(n int) []byte {
+	if !r.need(n) {
+		return nil
+	}
+	s := r.b[r.off : r.off+n : r.off+n]
+	r.off += n
+	return s
+}
+
+// U8 reads an unsigned small.
+func (r *Reader) U8() uint8 {
+	if !r.need(1) {
+		return 0
+	}
+	v := r.b[r.off]
+	r.off++
+	return v
+}
+
+// U16 reads an aligned unsigned short.
+func (r *Reader) U16() uint16 {
+	off := r.aligned(2, 2)
+	if off < 0 {
+		return 0
+	}
+	r.off = off + 2
+	return dissect.U16(r.b, off, r.le)
+}
+
+// U32 reads an aligned unsigned long.
+func (r *Reader) U32() uint32 {
+	off := r.aligned(4, 4)
+	if off < 0 {
+		return 0
+	}
+	r.off = off + 4
+	return dissect.U32(r.b, off, r.le)
+}
+
+// U64 reads an aligned unsigned hyper.
+func (r *Reader) U64() uint64 {
+	off := r.aligned(8, 8)
+	if off < 0 {
+		return 0
+	}
+	r.off = off + 8
+	return dissect.U64(r.b, off, r.le)
+}
+
+// UUID reads a uuid_t (aligned to 4; time_low, time_mid and
+// time_hi_and_version in the stub's byte order) into canonical form.
+func (r *Reader) UUID() dissect.UUID {
+	off := r.aligned(4, 16)
+	if off < 0 {
+		return dissect.UUID{}
+	}
+	r.off = off + 16
+	return dissect.UUIDAt(r.b, off, r.le)
+}
+
+// SyntaxID reads an interface identifier as rpc_if_id_t and p_syntax_id_t
+// lay it out: a UUID, then the major and minor versions as unsigned shorts.
+func (r *Reader) SyntaxID() dissect.SyntaxID {
+	var s dissect.SyntaxID
+	s.UUID = r.UUID()
+	s.Major = r.U16()
+	s.Minor = r.U16()
+	return s
+}
+
+// Pointer reads the referent id of a [unique] or [ptr] (full) pointer. Zero
+// means NULL; a non-zero id means the pointee follows, inline for top-level
+// pointers and deferred for embedded ones.
+func (r *Reader) Pointer() uint32 { return r.U32() }
+
+// RefPointer reads the referent id of an embedded [ref] pointer, which must
+// not be NULL; a zero id is recorded as AnomNDRNullRef.
+func (r *Reader) RefPointer() uint32 {
+	off := r.off + (4-r.off%4)%4
+	id := r.U32()
+	if r.err == nil && id == 0 {
+		r.Anomaly(dissect.AnomNDRNullRef, off, 0, 0)
+	}
+	return id
+}
+
+// ContextHandle is an NDR context handle (ndr_context_handle): a 32-bit
+// attributes word and a UUID, 20 bytes aligned to 4.
+type ContextHandle struct {
+	Attributes uint32
+	UUID       dissect.UUID
+}
+
+// IsZero reports whether the handle is all zero (a NULL or closed handle).
+func (h ContextHandle) IsZero() bool { return h.Attributes == 0 && h.UUID.IsNil() }
+
+// ContextHandle reads a context handle.
+func (r *Reader) ContextHandle() ContextHandle {
+	var h ContextHandle
+	h.Attributes = r.U32()
+	h.UUID = r.UUID()
+	return h
+}
