@@ -1,0 +1,261 @@
+package epm
+
+import (
+	"github.com/rpcwatch/rpcwatch/dissect"
+	"github.com/rpcwatch/rpcwatch/dissect/ndr"
+)
+
+// MapRequest is the stub of an ept_map request:
+//
+//	[ptr] uuid_t         *object
+//	[ptr] twr_t          *map_tower       (max_count, tower_length, octets)
+//	ept_lookup_handle_t   entry_handle
+//	unsigned32            max_towers
+//
+// The map tower names the interface and protocol sequence the client wants
+// an endpoint for; its address and port are usually zero.
+type MapRequest struct {
+	// ObjectRef and TowerRef are the pointers' referent ids (0: NULL).
+	ObjectRef uint32
+	Object    dissect.UUID
+	TowerRef  uint32
+	// Tower is the decoded map tower when HasTower; TowerErr is
+	// DecodeTower's error for it.
+	Tower     TowerInfo
+	HasTower  bool
+	TowerErr  error
+	Handle    ndr.ContextHandle
+	MaxTowers uint32
+	Anomalies dissect.Anomalies
+}
+
+// Decode decodes an ept_map request stub into q (reset first), decoding the
+// map tower, and returns the bytes consumed.
+func (q *MapRequest) Decode(stub []byte, le bool) (int, error) {
+	*q = MapRequest{}
+	r := ndr.NewReader(stub, le, &q.Anomalies)
+	if q.ObjectRef = r.Pointer(); q.ObjectRef != 0 {
+		q.Object = r.UUID()
+	}
+	var octets []byte
+	off := 0
+	if q.TowerRef = r.Pointer(); q.TowerRef != 0 {
+		octets, off = readTwr(&r)
+	}
+	hoff := r.Off()
+	q.Handle = r.ContextHandle()
+	q.MaxTowers = r.U32()
+	if r.Err() != nil {
+		return r.Off(), r.Err()
+	}
+	if q.TowerRef != 0 {
+		q.TowerErr = DecodeTower(octets, &q.Tower)
+		q.Tower.Off = off
+		q.HasTower = true
+	} else {
+		q.Anomalies.Add(dissect.AnomEPMNullTower, 4, 0, 0)
+	}
+	checkHandle(&q.Anomalies, hoff, q.Handle)
+	trailing(&q.Anomalies, &r)
+	return r.Off(), nil
+}
+
+// MapTower is one tower of an ept_map response.
+type MapTower struct {
+	// Index is the position in the towers array; Ref the pointer's
+	// referent id (0: NULL, no tower).
+	Index int
+	Ref   uint32
+	// Tower is the decoded tower when HasTower; TowerErr is DecodeTower's
+	// error for it.
+	Tower    TowerInfo
+	HasTower bool
+	TowerErr error
+}
+
+// MapResponse is the stub of an ept_map response:
+//
+//	ept_lookup_handle_t   entry_handle
+//	unsigned32            num_towers
+//	twr_p_t               towers[]    conformant-varying: max_count,
+//	                                  offset, actual_count, then
+//	                                  actual_count referent ids
+//	twr_t ...                         the non-NULL towers, deferred
+//	error_status_t        status
+//
+// Decode validates the whole stub; walk the towers with a [TowerIter].
+type MapResponse struct {
+	Handle    ndr.ContextHandle
+	NumTowers uint32
+	// Towers is the array header (max_count, offset, actual_count).
+	Towers    ndr.ArrayHeader
+	Status    Status
+	Anomalies dissect.Anomalies
+
+	stub      []byte
+	le        bool
+	refOff    int // stub offset of the first referent id
+	towerOff  int // stub offset of the first deferred tower
+	nRefs     int
+	nTowers   int
+	hasStatus bool
+}
+
+// Decode decodes an ept_map response stub into p (reset first) and returns
+// the bytes consumed. On error what was validated before the failure stays
+// available to a TowerIter.
+func (p *MapResponse) Decode(stub []byte, le bool) (int, error) {
+	*p = MapResponse{stub: stub, le: le}
+	r := ndr.NewReader(stub, le, &p.Anomalies)
+	p.Handle = r.ContextHandle()
+	noff := r.Off()
+	p.NumTowers = r.U32()
+	p.Towers = r.ConformantVaryingArray(4)
+	if r.Err() != nil {
+		return r.Off(), r.Err()
+	}
+	checkHandle(&p.Anomalies, 0, p.Handle)
+	if p.NumTowers != p.Towers.ActualCount {
+		p.Anomalies.Add(dissect.AnomEPMCountMismatch, noff, p.NumTowers, p.Towers.ActualCount)
+	}
+	p.refOff = r.Off()
+	var refs refCheck
+	towers := 0
+	for i := 0; i < int(p.Towers.ActualCount); i++ {
+		off := r.Off()
+		ref := r.Pointer()
+		if r.Err() != nil {
+			return r.Off(), r.Err()
+		}
+		p.nRefs++
+		if ref == 0 {
+			p.Anomalies.Add(dissect.AnomEPMNullTower, off, uint32(i), 0)
+			continue
+		}
+		refs.check(&p.Anomalies, off, ref)
+		towers++
+	}
+	p.towerOff = r.Off()
+	for i := 0; i < towers; i++ {
+		readTwr(&r)
+		if r.Err() != nil {
+			return r.Off(), r.Err()
+		}
+		p.nTowers++
+	}
+	p.Status = Status(r.U32())
+	if r.Err() != nil {
+		return r.Off(), r.Err()
+	}
+	p.hasStatus = true
+	if p.Status != StatusOK && p.Towers.ActualCount > 0 {
+		p.Anomalies.Add(dissect.AnomEPMStatusWithEntries, r.Off()-4, uint32(p.Status), p.Towers.ActualCount)
+	}
+	trailing(&p.Anomalies, &r)
+	return r.Off(), nil
+}
+
+// HasStatus reports whether Decode got as far as the status.
+func (p *MapResponse) HasStatus() bool { return p.hasStatus }
+
+// CheckRequest records AnomEPMOverMax when the response returns more towers
+// than the request's max_towers allowed.
+func (p *MapResponse) CheckRequest(q *MapRequest) {
+	if n := max(p.NumTowers, p.Towers.ActualCount); n > q.MaxTowers {
+		p.Anomalies.Add(dissect.AnomEPMOverMax, 0, n, q.MaxTowers)
+	}
+}
+
+// TowerIter walks the towers of a decoded [MapResponse], decoding each one.
+//
+//	var it epm.TowerIter
+//	for it.Reset(&resp); it.Next(); {
+//		b := it.Tower().Tower.Binding
+//	}
+type TowerIter struct {
+	refs, def ndr.Reader
+	i, n      int
+	towers    int
+	t         MapTower
+}
+
+// Reset starts a walk over p's towers.
+func (it *TowerIter) Reset(p *MapResponse) {
+	it.refs = ndr.NewReader(p.stub, p.le, nil)
+	it.refs.Seek(p.refOff)
+	it.def = ndr.NewReader(p.stub, p.le, nil)
+	it.def.Seek(p.towerOff)
+	it.i, it.n, it.towers = 0, p.nRefs, p.nTowers
+}
+
+// Next decodes the next tower and reports whether there is one.
+func (it *TowerIter) Next() bool {
+	if it.i >= it.n || it.refs.Err() != nil {
+		return false
+	}
+	t := &it.t
+	t.Index = it.i
+	t.Ref = it.refs.Pointer()
+	t.HasTower, t.TowerErr = false, nil
+	if t.Ref != 0 && it.towers > 0 {
+		it.towers--
+		octets, off := readTwr(&it.def)
+		t.TowerErr = DecodeTower(octets, &t.Tower)
+		t.Tower.Off = off
+		t.HasTower = true
+	} else {
+		t.Tower = TowerInfo{}
+	}
+	it.i++
+	return it.refs.Err() == nil
+}
+
+// Tower returns the current tower; it is overwritten by the next call to
+// Next.
+func (it *TowerIter) Tower() *MapTower { return &it.t }
+
+// Err is always nil for a response Decode accepted; it reports a re-read
+// failure otherwise.
+func (it *TowerIter) Err() error { return it.refs.Err() }
+
+// LookupHandleFreeRequest is the stub of an ept_lookup_handle_free request:
+// the context handle.
+type LookupHandleFreeRequest struct {
+	Handle    ndr.ContextHandle
+	Anomalies dissect.Anomalies
+}
+
+// Decode decodes the request stub into q (reset first).
+func (q *LookupHandleFreeRequest) Decode(stub []byte, le bool) (int, error) {
+	*q = LookupHandleFreeRequest{}
+	r := ndr.NewReader(stub, le, &q.Anomalies)
+	q.Handle = r.ContextHandle()
+	if r.Err() != nil {
+		return r.Off(), r.Err()
+	}
+	checkHandle(&q.Anomalies, 0, q.Handle)
+	trailing(&q.Anomalies, &r)
+	return r.Off(), nil
+}
+
+// LookupHandleFreeResponse is the stub of an ept_lookup_handle_free
+// response: the (now closed, normally zero) context handle and the status.
+type LookupHandleFreeResponse struct {
+	Handle    ndr.ContextHandle
+	Status    Status
+	Anomalies dissect.Anomalies
+}
+
+// Decode decodes the response stub into p (reset first).
+func (p *LookupHandleFreeResponse) Decode(stub []byte, le bool) (int, error) {
+	*p = LookupHandleFreeResponse{}
+	r := ndr.NewReader(stub, le, &p.Anomalies)
+	p.Handle = r.ContextHandle()
+	p.Status = Status(r.U32())
+	if r.Err() != nil {
+		return r.Off(), r.Err()
+	}
+	checkHandle(&p.Anomalies, 0, p.Handle)
+	trailing(&p.Anomalies, &r)
+	return r.Off(), nil
+}
