@@ -40,10 +40,10 @@ type Decoder struct {
 	vlans     [MaxVLANTags]uint16
 	nvlan     uint8
 	nExt      int
-	trunc     bool   // a declared length ran past the captured bytes
-	ipDeclEnd int    // frame offset at which the IP datagram ends as declared
-	l3next    uint8  // next header after the last IP-level header decoded
-	l3payload []byte // payload of the last IP-level header decoded
+	trunc     bool               // a declared length ran past the captured bytes
+	ipDeclEnd int                // frame offset at which the IP datagram ends as declared
+	l3next    uint8              // next header after the last IP-level header decoded
+	l3payload []byte             // payload of the last IP-level header decoded
 	linkNext  gopacket.LayerType // layer the last link-level header announced
 	linkRest  []byte             // payload of the last link-level header
 }
