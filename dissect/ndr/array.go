@@ -8,7 +8,8 @@ import "github.com/rpcwatch/rpcwatch/dissect"
 //	varying:             offset, actual_count
 //	conformant-varying:  max_count, offset, actual_count
 //
-// Each count is a 32-bit unsigned long aligned to 4.
+// Each count is a 32-bit unsigned long aligned to 4 (NDR64: 8 bytes aligned
+// to 8; values above 0xffffffff saturate).
 type ArrayHeader struct {
 	// Off is the stub offset of the first count.
 	Off         int
@@ -50,9 +51,9 @@ func (r *Reader) fits(n uint32, minElem int) bool {
 // in the bytes left (ErrLength otherwise). The caller loops over Count()
 // elements after this returns with a nil Err.
 func (r *Reader) ConformantArray(minElem int) ArrayHeader {
-	r.Align(4)
+	r.Align(r.countSize())
 	h := ArrayHeader{Off: r.off, Conformant: true}
-	h.MaxCount = r.U32()
+	h.MaxCount = r.count()
 	r.fits(h.MaxCount, minElem)
 	return h
 }
@@ -63,10 +64,10 @@ func (r *Reader) ConformantArray(minElem int) ArrayHeader {
 // actual_count that cannot fit in the bytes left stops the Reader with
 // ErrLength.
 func (r *Reader) VaryingArray(minElem int, bound uint32) ArrayHeader {
-	r.Align(4)
+	r.Align(r.countSize())
 	h := ArrayHeader{Off: r.off, Varying: true, MaxCount: bound}
-	h.Offset = r.U32()
-	h.ActualCount = r.U32()
+	h.Offset = r.count()
+	h.ActualCount = r.count()
 	if r.err != nil {
 		return h
 	}
@@ -84,11 +85,11 @@ func (r *Reader) VaryingArray(minElem int, bound uint32) ArrayHeader {
 // max_towers 500). offset+actual_count above max_count is recorded as
 // AnomNDRVaryingBounds and decoding continues with actual_count.
 func (r *Reader) ConformantVaryingArray(minElem int) ArrayHeader {
-	r.Align(4)
+	r.Align(r.countSize())
 	h := ArrayHeader{Off: r.off, Conformant: true, Varying: true}
-	h.MaxCount = r.U32()
-	h.Offset = r.U32()
-	h.ActualCount = r.U32()
+	h.MaxCount = r.count()
+	h.Offset = r.count()
+	h.ActualCount = r.count()
 	if r.err != nil {
 		return h
 	}

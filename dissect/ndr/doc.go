@@ -5,7 +5,9 @@
 // varying array headers and [string] arrays.
 //
 // A [Reader] walks one stub. Alignment is counted from the first byte of the
-// stub, as NDR requires. Integers and the first three UUID fields are read in
+// stub, as NDR requires. It reads NDR 2.0 by default and NDR64 (MS-RPCE
+// 2.2.5: 8-byte pointers and array counts) when created with
+// [NewReaderSyntax]; the primitives hide the difference from decoders. Integers and the first three UUID fields are read in
 // the byte order the PDU's drep announces (a bool). The Reader's error is
 // sticky: after the first failure every read returns a zero value and does
 // not move, so a decoder can read a whole structure and check [Reader.Err]

@@ -6,7 +6,7 @@ import (
 	"github.com/rpcwatch/rpcwatch/dissect"
 )
 
-// FuzzNDR interprets its input as a byte-order flag, eight operation codes
+// FuzzNDR interprets its input as byte-order and NDR64 flags, eight operation codes
 // and a stub, then applies the operations (cycling, at most 256) to the
 // stub. Every primitive is reachable. It checks that nothing panics, that
 // the offset never moves backwards or past the end, and that an error stops
@@ -21,15 +21,20 @@ func FuzzNDR(f *testing.F) {
 		f.Add(append([]byte{flag, 9, 10, 11, 12, 13, 14, 8, 2}, encodeFixture(le)...))
 	}
 	f.Add([]byte{1, 11, 11, 11, 11, 11, 11, 11, 11, 0xff, 0xff, 0xff, 0xff})
+	f.Add(append([]byte{3, 5, 10, 12, 13, 9, 6, 15, 4}, encodeFixture(true)...))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) < 9 {
 			return
 		}
 		le := data[0]&1 == 1
+		syn := NDR20
+		if data[0]&2 != 0 {
+			syn = NDR64
+		}
 		ops := data[1:9]
 		stub := data[9:]
 		var an dissect.Anomalies
-		r := NewReader(stub, le, &an)
+		r := NewReaderSyntax(stub, le, syn, &an)
 		last := 0
 		for i := 0; i < 256; i++ {
 			op := ops[i%len(ops)] % 16

@@ -317,3 +317,49 @@ func TestResetReuse(t *testing.T) {
 		t.Fatalf("reset decode differs: %+v vs %+v (err %v)", got, want, r.Err())
 	}
 }
+
+// TestNDR64 reads pointers, array headers and strings in NDR64 form: 8-byte
+// referent ids and counts aligned to 8.
+func TestNDR64(t *testing.T) {
+	dcetest.BothOrders(func(name string, le bool) {
+		t.Run(name, func(t *testing.T) {
+			e := dcetest.New(le)
+			e.U32(7)                                           // 0: u32
+			e.Align(8).U64(0x20000)                            // 8: pointer
+			e.UUID(testUUID)                                   // 16: pointee
+			e.Align(8).U64(0x100000000)                        // 32: pointer above 32 bits
+			e.U64(3).U32(1).U32(2).U32(3)                      // 40: conformant array of 3 longs
+			e.Align(8).U64(500).U64(0).U64(1).U32(9)           // 64: conformant-varying, 1 of 500
+			e.Align(8).U64(0).U64(5).Bytes([]byte("samr\x00")) // 96: varying string
+			e.Align(8).U64(1).U64(0).U64(0x1_0000_0000)        // hostile count
+			var an dissect.Anomalies
+			r := NewReaderSyntax(e.B, le, NDR64, &an)
+			if r.Syntax() != NDR64 || r.Syntax().String() != "ndr64" {
+				t.Fatal("syntax")
+			}
+			if r.U32() != 7 || r.Pointer() != 0x20000 || r.UUID() != testUUID || r.Pointer() != 0xffffffff {
+				t.Fatalf("scalars wrong, err %v", r.Err())
+			}
+			h := r.ConformantArray(4)
+			if h.Off != 40 || h.Count() != 3 {
+				t.Fatalf("conformant %+v", h)
+			}
+			r.U32()
+			r.U32()
+			r.U32()
+			h = r.ConformantVaryingArray(4)
+			if h.Off != 64 || h.MaxCount != 500 || h.Count() != 1 || r.U32() != 9 {
+				t.Fatalf("cv %+v", h)
+			}
+			r.StructAlign()
+			s := r.VaryingString(1, 64)
+			if s.Header.Off != 96 || string(s.Bytes()) != "samr" {
+				t.Fatalf("string %+v %q", s.Header, s.Bytes())
+			}
+			r.ConformantVaryingArray(1)
+			if !errors.Is(r.Err(), dissect.ErrLength) || an.Len() != 1 || an.At(0).Kind != dissect.AnomNDRVaryingBounds {
+				t.Fatalf("hostile count: err %v anomalies %d", r.Err(), an.Len())
+			}
+		})
+	})
+}

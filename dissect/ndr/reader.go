@@ -10,9 +10,33 @@ type Reader struct {
 	b      []byte
 	off    int
 	le     bool
+	ndr64  bool
 	err    error
 	errOff int
 	anom   *dissect.Anomalies
+}
+
+// Syntax is the transfer syntax a stub was marshalled in, as negotiated in
+// the bind: NDR 2.0 or NDR64.
+type Syntax uint8
+
+// Transfer syntaxes.
+const (
+	// NDR20 is NDR 2.0 (C706 chapter 14): 4-byte pointers and counts.
+	NDR20 Syntax = iota
+	// NDR64 is Microsoft's NDR64 (MS-RPCE 2.2.5): pointers and array counts
+	// (max_count, offset, actual_count) are 8 bytes aligned to 8, and so are
+	// the structures that contain them. Windows clients negotiate it with
+	// 64-bit servers, the endpoint mapper included.
+	NDR64
+)
+
+// String returns "ndr20" or "ndr64".
+func (s Syntax) String() string {
+	if s == NDR64 {
+		return "ndr64"
+	}
+	return "ndr20"
 }
 
 // NewReader returns a Reader over stub in the byte order le selects.
@@ -21,9 +45,56 @@ func NewReader(stub []byte, le bool, anom *dissect.Anomalies) Reader {
 	return Reader{b: stub, le: le, anom: anom}
 }
 
-// Reset points r at a new stub, clearing its position and error.
+// NewReaderSyntax is NewReader for a stub in transfer syntax syn.
+func NewReaderSyntax(stub []byte, le bool, syn Syntax, anom *dissect.Anomalies) Reader {
+	return Reader{b: stub, le: le, ndr64: syn == NDR64, anom: anom}
+}
+
+// Reset points r at a new NDR 2.0 stub, clearing its position and error.
 func (r *Reader) Reset(stub []byte, le bool, anom *dissect.Anomalies) {
 	*r = Reader{b: stub, le: le, anom: anom}
+}
+
+// Syntax is the transfer syntax the Reader decodes.
+func (r *Reader) Syntax() Syntax {
+	if r.ndr64 {
+		return NDR64
+	}
+	return NDR20
+}
+
+// StructAlign aligns to the boundary of a structure that holds pointers or
+// array counts: 4 in NDR 2.0, 8 in NDR64. Decoders call it before each
+// element of an array of such structures.
+func (r *Reader) StructAlign() {
+	if r.ndr64 {
+		r.Align(8)
+	} else {
+		r.Align(4)
+	}
+}
+
+// count reads a pointer referent id or an array count: an unsigned long in
+// NDR 2.0, an 8-byte value aligned to 8 in NDR64. NDR64 values above
+// 0xffffffff saturate (they can never fit the stub, and a non-zero referent
+// id stays non-zero).
+func (r *Reader) count() uint32 {
+	if !r.ndr64 {
+		return r.U32()
+	}
+	v := r.U64()
+	if v > 0xffffffff {
+		return 0xffffffff
+	}
+	return uint32(v)
+}
+
+// countSize is the wire size of a count or referent id.
+func (r *Reader) countSize() int {
+	if r.ndr64 {
+		return 8
+	}
+	return 4
 }
 
 // Stub returns the whole stub the Reader walks (aliases the input).
@@ -202,16 +273,17 @@ func (r *Reader) SyntaxID() dissect.SyntaxID {
 	return s
 }
 
-// Pointer reads the referent id of a [unique] or [ptr] (full) pointer. Zero
-// means NULL; a non-zero id means the pointee follows, inline for top-level
-// pointers and deferred for embedded ones.
-func (r *Reader) Pointer() uint32 { return r.U32() }
+// Pointer reads the referent id of a [unique] or [ptr] (full) pointer (4
+// bytes, or 8 in NDR64). Zero means NULL; a non-zero id means the pointee
+// follows, inline for top-level pointers and deferred for embedded ones.
+func (r *Reader) Pointer() uint32 { return r.count() }
 
 // RefPointer reads the referent id of an embedded [ref] pointer, which must
 // not be NULL; a zero id is recorded as AnomNDRNullRef.
 func (r *Reader) RefPointer() uint32 {
-	off := r.off + (4-r.off%4)%4
-	id := r.U32()
+	a := r.countSize()
+	off := (r.off + a - 1) &^ (a - 1)
+	id := r.count()
 	if r.err == nil && id == 0 {
 		r.Anomaly(dissect.AnomNDRNullRef, off, 0, 0)
 	}

@@ -116,10 +116,10 @@ func strWidth(width int) int {
 // anomalies; an actual_count that cannot fit stops the Reader (ErrLength).
 func (r *Reader) VaryingString(width int, bound uint32) String {
 	width = strWidth(width)
-	r.Align(4)
+	r.Align(r.countSize())
 	s := String{Header: ArrayHeader{Off: r.off, Varying: true, MaxCount: bound}, Width: uint8(width), LE: r.le}
-	s.Header.Offset = r.U32()
-	s.Header.ActualCount = r.U32()
+	s.Header.Offset = r.count()
+	s.Header.ActualCount = r.count()
 	if r.err != nil {
 		return s
 	}
@@ -136,11 +136,11 @@ func (r *Reader) VaryingString(width int, bound uint32) String {
 // (AnomNDRVaryingBounds).
 func (r *Reader) ConformantVaryingString(width int) String {
 	width = strWidth(width)
-	r.Align(4)
+	r.Align(r.countSize())
 	s := String{Header: ArrayHeader{Off: r.off, Conformant: true, Varying: true}, Width: uint8(width), LE: r.le}
-	s.Header.MaxCount = r.U32()
-	s.Header.Offset = r.U32()
-	s.Header.ActualCount = r.U32()
+	s.Header.MaxCount = r.count()
+	s.Header.Offset = r.count()
+	s.Header.ActualCount = r.count()
 	if r.err != nil {
 		return s
 	}
