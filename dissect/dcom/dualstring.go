@@ -248,8 +248,10 @@ type StringBinding struct {
 	// array's byte order, without the NUL. It aliases the input.
 	NetworkAddr []byte
 	// Binding is the entry as a binding: protseq from the tower id, Addr
-	// the address before any "[endpoint]" transcoded to UTF-8 (ncacn_np
-	// keeps its leading \\), Endpoint the text inside the brackets, Port
+	// the address before any "[endpoint]" transcoded to UTF-8 and kept as
+	// the wire has it (an ncacn_np address keeps its leading backslashes:
+	// Windows sends \\\\HOST[\\pipe\\name], escaping each backslash as
+	// string bindings do), Endpoint the text inside the brackets, Port
 	// when that is a decimal port on ncacn_ip_tcp, ncadg_ip_udp or
 	// ncacn_http, IP when the address (the host after \\ for ncacn_np) is an
 	// IP literal.
@@ -323,8 +325,12 @@ func (d *DualStringArray) entry(e *StringBinding, i, end int, an *dissect.Anomal
 	}
 
 	host := addr
-	if b.Protseq == dissect.NcacnNP && len(host) >= 2 && host[0] == '\\' && host[1] == '\\' {
-		host = host[2:]
+	if b.Protseq == dissect.NcacnNP {
+		// \\HOST, or \\\\HOST as Windows writes it with the string-binding
+		// escape (a backslash escapes the next character)
+		for len(host) > 0 && host[0] == '\\' {
+			host = host[1:]
+		}
 	}
 	kind, ip := ClassifyAddress(host)
 	e.Kind = kind

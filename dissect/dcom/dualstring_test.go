@@ -37,6 +37,8 @@ func TestDualStringArrayWellFormed(t *testing.T) {
 	strs := append(append([]dcetest.SB{}, dcetest.KB224460Correct...), dcetest.KB224460Names...)
 	strs = append(strs,
 		dcetest.SB{Tower: dcetest.TowerNP, Addr: `\\01566S-WIN16-IR[\PIPE\atsvc]`},
+		// as Windows sends it, each backslash escaped
+		dcetest.SB{Tower: dcetest.TowerNP, Addr: `\\\\01566S-WIN16-IR[\\pipe\\SessEnvPublicRpc]`},
 		dcetest.SB{Tower: dcetest.TowerTCP, Addr: "fe80::1[49913]"},
 		dcetest.SB{Tower: dcetest.TowerTCP, Addr: "WORKSTATION6"},
 		dcetest.SB{Tower: 0x10, Addr: "[OLE1234]"},
@@ -47,6 +49,7 @@ func TestDualStringArrayWellFormed(t *testing.T) {
 		"ncacn_ip_tcp:SRV20[1038]",
 		"ncadg_ip_udp:SRV20[1039]",
 		`ncacn_np:\\01566S-WIN16-IR[\PIPE\atsvc]`,
+		`ncacn_np:\\\\01566S-WIN16-IR[\\pipe\\SessEnvPublicRpc]`,
 		"ncacn_ip_tcp:fe80::1[49913]",
 		"ncacn_ip_tcp:WORKSTATION6",
 		"ncalrpc:[OLE1234]",
@@ -82,12 +85,12 @@ func TestDualStringArrayWellFormed(t *testing.T) {
 			if it.Err() != nil {
 				t.Fatal(it.Err())
 			}
-			wantIPs := []netip.Addr{netip.MustParseAddr("157.61.239.61"), netip.MustParseAddr("157.61.239.5"), {}, {}, {},
+			wantIPs := []netip.Addr{netip.MustParseAddr("157.61.239.61"), netip.MustParseAddr("157.61.239.5"), {}, {}, {}, {},
 				netip.MustParseAddr("fe80::1"), {}, {}}
 			if !reflect.DeepEqual(ips, wantIPs) {
 				t.Errorf("IPs %v", ips)
 			}
-			if !reflect.DeepEqual(ports, []uint16{1038, 1038, 1038, 1039, 0, 49913, 0, 0}) {
+			if !reflect.DeepEqual(ports, []uint16{1038, 1038, 1038, 1039, 0, 0, 49913, 0, 0}) {
 				t.Errorf("ports %v", ports)
 			}
 			var princs []string
