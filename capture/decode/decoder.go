@@ -259,7 +259,10 @@ func (d *Decoder) fillUDP(p *Packet) {
 		}
 	default:
 		if ulen < ipAvail {
-			d.anoms.Add(dissect.AnomTrailingBytes, start+ulen, uint32(ipAvail-ulen), uint32(ulen))
+			// Offsets stay inside the frame even when the IP datagram
+			// was cut before the trailing bytes.
+			at := min(start+ulen, len(d.frame))
+			d.anoms.Add(dissect.AnomTrailingBytes, at, uint32(ipAvail-ulen), uint32(ulen))
 		}
 		p.PayloadLen = ulen - udpHdrLen
 	}
