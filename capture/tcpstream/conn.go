@@ -1,0 +1,191 @@
+package tcpstream
+
+import (
+	"time"
+
+	"github.com/rpcwatch/rpcwatch/capture/flow"
+)
+
+// Conn follows one TCP connection: both directions' [Stream]s, and the
+// handshake and teardown, reported as [Event]s. Segments are given with the
+// side of the caller's flow key that sent them; the Conn works out which
+// side is the client (from the SYN, else the SYN-ACK, else the caller's
+// hint) and labels PDUs and events by [Role].
+//
+// A Conn is meant to live in a flow table slot: Reset readies it for a new
+// connection without freeing its buffers.
+type Conn struct {
+	dir       [2]Stream // indexed by Role
+	hint      flow.Side // the side the caller expects to be the server
+	server    flow.Side
+	source    RoleSource
+	state     ConnState
+	synFrame  uint64
+	synTime   time.Time
+	clientISN uint32
+	fin       [2]bool // by Role
+	answered  bool    // EvNoAnswer reported, or the SYN was answered
+	ev        Event
+}
+
+// NewConn returns a Conn whose streams frame with f within lim.
+// serverHint names the side to treat as the server if the capture shows no
+// handshake (flow.Key.LowPort is a good guess).
+func NewConn(f Framer, lim Limits, serverHint flow.Side) *Conn {
+	c := new(Conn)
+	c.Reset(f, lim, serverHint)
+	return c
+}
+
+// Reset readies c for a new connection, keeping its buffers.
+func (c *Conn) Reset(f Framer, lim Limits, serverHint flow.Side) {
+	d := c.dir
+	*c = Conn{dir: d, hint: serverHint, server: serverHint}
+	for r := range c.dir {
+		c.dir[r].role = Role(r)
+		c.dir[r].Reset(f, lim)
+	}
+}
+
+// State returns the connection state.
+func (c *Conn) State() ConnState { return c.state }
+
+// Server returns the side of the flow key that is the server.
+func (c *Conn) Server() flow.Side { return c.server }
+
+// RoleSource says how the server side was decided.
+func (c *Conn) RoleSource() RoleSource { return c.source }
+
+// Stream returns the stream sent by role r (for its Stats).
+func (c *Conn) Stream(r Role) *Stream { return &c.dir[r] }
+
+// Stats returns the sum of both directions' counters.
+func (c *Conn) Stats() Stats {
+	s := c.dir[Client].stats
+	s.Add(c.dir[Server].stats)
+	return s
+}
+
+func (c *Conn) roleOf(side flow.Side) Role {
+	if side == c.server {
+		return Server
+	}
+	return Client
+}
+
+func (c *Conn) emit(h Handler, k EventKind, from Role, frame uint64, t time.Time, syn uint64) {
+	c.ev = Event{Kind: k, From: from, Frame: frame, Time: t, SynFrame: syn}
+	if h != nil {
+		h.Event(&c.ev)
+	}
+}
+
+// Segment feeds one segment sent by side from, delivering the PDUs it
+// completes and the events it causes through h (which may be nil).
+func (c *Conn) Segment(from flow.Side, seg *Segment, h Handler) {
+	f := seg.Flags
+	if f&SYN != 0 {
+		if f&ACK == 0 {
+			c.syn(from, seg, h)
+		} else {
+			c.synAck(from, seg, h)
+		}
+		return
+	}
+	if c.state == StateNew {
+		c.server, c.source = c.hint, RoleFromHint
+		c.state = StateEstablished
+		c.answered = true
+		c.emit(h, EvMidstream, c.roleOf(from), seg.Frame, seg.Time, 0)
+	}
+	r := c.roleOf(from)
+	if f&RST != 0 {
+		c.rst(r, seg, h)
+		return
+	}
+	if c.state == StateSynSent && len(seg.Payload) > 0 {
+		// The SYN-ACK is missing from the capture, but data flows.
+		c.state = StateEstablished
+		c.answered = true
+		c.emit(h, EvEstablished, r, seg.Frame, seg.Time, c.synFrame)
+	}
+	if f&ACK != 0 {
+		c.dir[r.Other()].Ack(seg.Ack, h)
+	}
+	c.dir[r].Push(seg, h)
+	if f&FIN != 0 && !c.fin[r] && c.state != StateClosed {
+		c.fin[r] = true
+		if c.fin[r.Other()] {
+			c.state = StateClosed
+		} else {
+			c.state = StateClosing
+		}
+		c.emit(h, EvFIN, r, seg.Frame, seg.Time, 0)
+	}
+}
+
+func (c *Conn) syn(from flow.Side, seg *Segment, h Handler) {
+	if c.state != StateNew {
+		if c.source == RoleFromSYN && from != c.server && seg.Seq == c.clientISN {
+			c.dir[Client].Push(seg, h) // retransmitted SYN: counted, nothing new
+			return
+		}
+		// A new connection on the same ports: finish the old one.
+		c.Flush(h)
+		f, lim, hint := c.dir[0].framer, c.dir[0].lim, c.hint
+		c.Reset(f, lim, hint)
+	}
+	c.server, c.source = from.Other(), RoleFromSYN
+	c.state = StateSynSent
+	c.synFrame, c.synTime, c.clientISN = seg.Frame, seg.Time, seg.Seq
+	c.emit(h, EvSYN, Client, seg.Frame, seg.Time, 0)
+	c.dir[Client].Push(seg, h)
+}
+
+func (c *Conn) synAck(from flow.Side, seg *Segment, h Handler) {
+	switch {
+	case c.state == StateNew:
+		c.server, c.source = from, RoleFromSYNACK
+		c.state = StateEstablished
+		c.answered = true
+		c.emit(h, EvEstablished, Server, seg.Frame, seg.Time, 0)
+	case c.state == StateSynSent && from == c.server:
+		c.state = StateEstablished
+		c.answered = true
+		c.emit(h, EvEstablished, Server, seg.Frame, seg.Time, c.synFrame)
+	}
+	// Otherwise a retransmitted SYN-ACK, or one from the client's side
+	// (simultaneous open): the stream counts it and moves on.
+	r := c.roleOf(from)
+	c.dir[r].Push(seg, h)
+}
+
+func (c *Conn) rst(r Role, seg *Segment, h Handler) {
+	switch c.state {
+	case StateSynSent:
+		c.answered = true
+		if r == Server {
+			c.emit(h, EvRefused, Server, seg.Frame, seg.Time, c.synFrame)
+		} else {
+			c.emit(h, EvReset, Client, seg.Frame, seg.Time, c.synFrame)
+		}
+	case StateEstablished, StateClosing:
+		c.emit(h, EvReset, r, seg.Frame, seg.Time, 0)
+	}
+	c.dir[r].Push(seg, h)
+	c.dir[r.Other()].Close(h)
+	c.state = StateClosed
+}
+
+// Flush delivers what both streams can still frame, declaring their holes
+// lost and discarding incomplete PDUs (see [Stream.Flush]); call it when the
+// connection leaves the flow table or the capture ends. A SYN still
+// unanswered is reported as EvNoAnswer (once).
+func (c *Conn) Flush(h Handler) {
+	c.dir[Client].Flush(h)
+	c.dir[Server].Flush(h)
+	if c.state == StateSynSent && !c.answered {
+		c.answered = true
+		c.emit(h, EvNoAnswer, Client, c.synFrame, c.synTime, c.synFrame)
+	}
+}

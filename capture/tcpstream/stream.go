@@ -1,0 +1,492 @@
+package tcpstream
+
+import (
+	"errors"
+	"time"
+)
+
+// maxJump is how far, in bytes, a segment may start from the next expected
+// byte before it is dropped as out of window. TCP's largest window is 2^30
+// bytes, so anything farther is from another incarnation of the connection,
+// corrupt, or forged.
+const maxJump = 1 << 30
+
+// headerChunk is how many bytes the stream copies at a time into an
+// incomplete PDU whose length the framer cannot tell yet.
+const headerChunk = 64
+
+type streamState uint8
+
+const (
+	stIdle   streamState = iota // no byte has anchored the sequence space yet
+	stOpen                      // anchored; accepting data
+	stClosed                    // after FIN (all data in) or RST: further data is ignored
+)
+
+// Stream reassembles one direction of a TCP connection and cuts it into PDUs
+// with a [Framer]. Bytes are addressed by their position from the stream's
+// first byte (a 64-bit count, so sequence-number wraparound is handled once,
+// on the way in). Internally:
+//
+//	pos0            head=pos0+lo      next=pos0+hi
+//	 |   delivered   |  incomplete PDU  |  hole  | held |  hole  | held |
+//	 buf[0]          buf[lo]            buf[hi]   ranges in held, sorted
+//
+// A PDU that lies wholly in one in-order segment, with nothing buffered, is
+// delivered straight from the segment; everything else goes through buf.
+// The zero Stream is not usable: use [NewStream] or Reset.
+type Stream struct {
+	framer Framer
+	lim    Limits
+	role   Role
+	stats  Stats
+
+	state     streamState
+	isn       uint32 // sequence number of position 0
+	pos0      int64  // position of buf[0]
+	buf       []byte // len(buf) == cap(buf); only [lo,hi) and held ranges are meaningful
+	lo, hi    int
+	held      []span // out-of-order ranges above next: sorted, disjoint, not touching
+	marks     []mark // which frames supplied the buffered bytes
+	want      int    // length the framer reported for the incomplete PDU at lo, 0 if unknown
+	resync    bool   // framing lost: scanning for a plausible header
+	afterGap  bool   // bytes lost or skipped since the last PDU
+	hasFin    bool
+	finPos    int64 // position of the FIN (one past the last data byte)
+	midstream bool  // anchored by data rather than by a SYN
+
+	frame uint64    // frame of the segment being (or last) pushed
+	ts    time.Time // its time
+	pdu   PDU       // handed to the handler; lives here so that passing it does not allocate
+}
+
+// NewStream returns a stream that frames with f within lim.
+func NewStream(f Framer, lim Limits) *Stream {
+	s := new(Stream)
+	s.Reset(f, lim)
+	return s
+}
+
+// Reset clears the stream for a new connection, keeping its buffers (so that
+// a stream reused from a flow table slot does not allocate again).
+func (s *Stream) Reset(f Framer, lim Limits) {
+	lim = lim.normalized()
+	buf, held, marks := s.buf, s.held[:0], s.marks[:0]
+	if len(buf) > lim.MaxBuffered {
+		buf = nil
+	}
+	if cap(held) < lim.MaxHeld {
+		held = nil
+	}
+	*s = Stream{framer: f, lim: lim, role: s.role, buf: buf, held: held, marks: marks}
+}
+
+// Stats returns the stream's counters.
+func (s *Stream) Stats() Stats { return s.stats }
+
+// Buffered returns how many bytes the stream holds (incomplete PDU plus
+// out-of-order data).
+func (s *Stream) Buffered() int {
+	n := s.hi - s.lo
+	for _, r := range s.held {
+		n += int(r.end - r.start)
+	}
+	return n
+}
+
+// Closed reports whether the stream has ended (FIN with all data in, RST,
+// or Close): later data is counted as ignored.
+func (s *Stream) Closed() bool { return s.state == stClosed }
+
+// Midstream reports whether the stream was anchored by data rather than by a
+// SYN (the capture started after the handshake).
+func (s *Stream) Midstream() bool { return s.midstream }
+
+func (s *Stream) next() int64 { return s.pos0 + int64(s.hi) }
+func (s *Stream) head() int64 { return s.pos0 + int64(s.lo) }
+func (s *Stream) idx(pos int64) int {
+	return int(pos - s.pos0)
+}
+
+// posOf maps a sequence number to a stream position near the next expected
+// byte, across wraparound.
+func (s *Stream) posOf(seq uint32) int64 {
+	next := s.next()
+	return next + int64(int32(seq-(s.isn+uint32(next))))
+}
+
+// Push feeds one segment of this direction and delivers, through h, every
+// PDU it completes. h may be nil to discard PDUs (they are still counted).
+//
+// A SYN anchors the stream at its sequence number + 1. Without one, the
+// first segment with payload (or a FIN) anchors it at its own sequence
+// number; if that is not at a PDU header, the framer's "no" starts a
+// resynchronisation. A FIN ends the stream once every byte before it is in;
+// a RST ends it at once. Either way, held data is framed past its holes and
+// an incomplete PDU left at the end is discarded (counted in Skipped).
+func (s *Stream) Push(seg *Segment, h PDUHandler) {
+	n := len(seg.Payload)
+	s.stats.Segments++
+	s.stats.Bytes += uint64(n)
+	f := seg.Flags
+	if s.state == stClosed {
+		s.stats.Ignored += uint64(n)
+		return
+	}
+	s.frame, s.ts = seg.Frame, seg.Time
+	if f&RST != 0 {
+		s.stats.Ignored += uint64(n)
+		if s.state == stOpen {
+			s.Close(h)
+		}
+		s.state = stClosed
+		return
+	}
+	if s.state == stIdle {
+		switch {
+		case f&SYN != 0:
+			s.anchor(seg.Seq + 1)
+		case n > 0 || f&FIN != 0:
+			s.anchor(seg.Seq)
+			s.midstream = true
+		default:
+			return // a bare ACK anchors nothing
+		}
+	}
+	p := s.posOf(seg.Seq)
+	if f&SYN != 0 {
+		p++
+	}
+	if d := p - s.next(); d > maxJump || d < -maxJump {
+		s.stats.OutOfWindow++
+		s.stats.Ignored += uint64(n)
+		return
+	}
+	end := p + int64(n)
+	if f&FIN != 0 && !s.hasFin && end >= s.next() {
+		s.hasFin, s.finPos = true, end
+	}
+	if n > 0 {
+		s.insert(p, seg.Payload, h)
+	}
+	s.checkFin(h)
+}
+
+// checkFin ends the stream once every byte before its FIN is in.
+func (s *Stream) checkFin(h PDUHandler) {
+	if s.hasFin && s.state == stOpen && s.next() >= s.finPos {
+		s.Close(h)
+	}
+}
+
+// Ack tells the stream that its peer acknowledged every byte before sequence
+// number ack. An acknowledgement that reaches past a hole into data the
+// stream holds proves the hole was delivered to the peer and lost only to
+// the capture: the hole is declared lost at once rather than when a bound is
+// hit. An acknowledgement of the FIN ends the stream the same way.
+func (s *Stream) Ack(ack uint32, h PDUHandler) {
+	if s.state != stOpen || (len(s.held) == 0 && !s.hasFin) {
+		return
+	}
+	a := s.posOf(ack)
+	if d := a - s.next(); d > maxJump || d < -maxJump {
+		return
+	}
+	if s.hasFin && a > s.finPos {
+		s.Close(h)
+		return
+	}
+	for len(s.held) > 0 && a >= s.held[0].start {
+		s.skipTo(s.held[0].start, h)
+	}
+	s.checkFin(h)
+}
+
+// Flush declares every hole lost, delivers the PDUs that held data then
+// completes, and discards an incomplete PDU at the end (the caller decided
+// the stream has gone idle, or the capture ended). The stream stays open:
+// data that arrives later resynchronises.
+func (s *Stream) Flush(h PDUHandler) {
+	if s.state != stOpen {
+		return
+	}
+	for len(s.held) > 0 {
+		s.skipTo(s.held[0].start, h)
+	}
+	if s.hi > s.lo {
+		s.stats.Skipped += uint64(s.hi - s.lo)
+		s.lo = s.hi
+		s.resync, s.afterGap = true, true
+	}
+	s.want = 0
+	s.settle()
+}
+
+// Close flushes the stream and ends it: later data is ignored.
+func (s *Stream) Close(h PDUHandler) {
+	s.Flush(h)
+	if s.state == stOpen && s.hasFin && s.finPos > s.next() {
+		s.countGap(s.finPos - s.next())
+	}
+	s.state = stClosed
+}
+
+func (s *Stream) anchor(isn uint32) {
+	s.state = stOpen
+	s.isn = isn
+	s.pos0, s.lo, s.hi = 0, 0, 0
+}
+
+// insert accepts payload d at position p.
+func (s *Stream) insert(p int64, d []byte, h PDUHandler) {
+	if p < 0 { // before the stream's first byte (it started mid-conversation)
+		k := min(-p, int64(len(d)))
+		s.stats.Ignored += uint64(k)
+		d, p = d[k:], p+k
+	}
+	if s.hasFin && p+int64(len(d)) > s.finPos {
+		k := max(s.finPos-p, 0)
+		s.stats.Ignored += uint64(int64(len(d)) - k)
+		d = d[:k]
+	}
+	for len(d) > 0 {
+		next := s.next()
+		if p < next {
+			k := min(next-p, int64(len(d)))
+			s.stats.DupBytes += uint64(k)
+			d, p = d[k:], p+k
+			continue
+		}
+		if p == next && len(s.held) == 0 {
+			if s.lo == s.hi {
+				// Fast path: frame straight from the segment, keep
+				// only an incomplete tail.
+				k := s.frameSegment(d, p, h)
+				d, p = d[k:], p+int64(k)
+				s.pos0, s.lo, s.hi = p, 0, 0
+				s.marks = s.marks[:0]
+				if len(d) > 0 {
+					s.ensure(p + int64(len(d)))
+					s.hi = copy(s.buf, d)
+					s.addMark(p)
+				}
+				return
+			}
+			// An incomplete PDU is buffered: copy only what it needs.
+			have := s.hi - s.lo
+			take := len(d)
+			if s.want > 0 {
+				take = min(take, s.want-have)
+			} else {
+				take = min(take, headerChunk, s.lim.MaxPDU-have)
+			}
+			s.ensure(p + int64(take))
+			copy(s.buf[s.hi:], d[:take])
+			s.hi += take
+			s.addMark(p)
+			d, p = d[take:], p+int64(take)
+			s.drain(h)
+			continue
+		}
+		// Out-of-order data, or in-order data while out-of-order data
+		// is held: everything goes through the buffer.
+		limit := s.head() + int64(s.lim.MaxBuffered)
+		if p >= limit {
+			s.skipOldest(p, h)
+			continue
+		}
+		e := min(p+int64(len(d)), limit)
+		if p > next && !s.canHold(p, e) {
+			s.skipOldest(p, h)
+			continue
+		}
+		piece := d[:e-p]
+		s.ensure(e)
+		if s.write(p, piece) > 0 {
+			s.addMark(p)
+			if p > next {
+				s.stats.Held++
+			}
+		}
+		if p == next {
+			s.hi = s.idx(e)
+			s.promote()
+			s.drain(h)
+		} else {
+			s.addHeld(p, e)
+		}
+		d, p = d[len(piece):], e
+	}
+}
+
+// frameSegment cuts PDUs from a segment's payload d, which starts at the
+// next expected position p with nothing buffered, and returns how many bytes
+// it consumed (delivered or skipped while resynchronising).
+func (s *Stream) frameSegment(d []byte, p int64, h PDUHandler) int {
+	k := 0
+	for k < len(d) {
+		n := s.step(d[k:])
+		switch {
+		case n > 0:
+			s.emit(h, d[k:k+n], p+int64(k), false)
+			k += n
+		case n < 0:
+			k++
+			s.stats.Skipped++
+		default:
+			return k
+		}
+	}
+	return k
+}
+
+// drain cuts PDUs from the in-order bytes in the buffer.
+func (s *Stream) drain(h PDUHandler) {
+	for s.lo < s.hi {
+		b := s.buf[s.lo:s.hi]
+		n := s.step(b)
+		if n > 0 {
+			s.emit(h, b[:n], s.head(), true)
+			s.lo += n
+			continue
+		}
+		if n < 0 {
+			s.lo++
+			s.stats.Skipped++
+			continue
+		}
+		break
+	}
+	s.settle()
+}
+
+// step asks the framer about the bytes at the framing position. It returns
+// the length of a complete PDU at b[0]; 0 when more bytes are needed (with
+// want set when the length is known); -1 when b[0] cannot start a PDU.
+func (s *Stream) step(b []byte) int {
+	n, err := s.framer(b)
+	switch {
+	case err == nil && n > 0 && n <= s.lim.MaxPDU:
+		if n <= len(b) {
+			s.want = 0
+			return n
+		}
+		s.want = n
+		return 0
+	case err == nil && n > s.lim.MaxPDU:
+		s.stats.Oversize++
+	case err != nil && (err == ErrNeedMore || errors.Is(err, ErrNeedMore)):
+		if len(b) < s.lim.MaxPDU {
+			s.want = 0
+			return 0
+		}
+		// The framer cannot decide within MaxPDU bytes: not a header.
+	}
+	s.want = 0
+	if !s.resync {
+		s.resync = true
+		s.afterGap = true
+		s.stats.BadHeaders++
+	}
+	return -1
+}
+
+// emit hands one PDU to h.
+func (s *Stream) emit(h PDUHandler, b []byte, pos int64, copied bool) {
+	p := &s.pdu
+	*p = PDU{Data: b, Seq: s.isn + uint32(pos), From: s.role, Copied: copied, AfterGap: s.afterGap}
+	if copied {
+		p.FirstFrame, p.LastFrame, p.Time = s.frames(pos, pos+int64(len(b)))
+		s.stats.Copied++
+	} else {
+		p.FirstFrame, p.LastFrame, p.Time = s.frame, s.frame, s.ts
+	}
+	if s.resync {
+		s.resync = false
+		s.stats.Resyncs++
+	}
+	s.afterGap = false
+	s.stats.PDUs++
+	s.stats.PDUBytes += uint64(len(b))
+	if h != nil {
+		h.PDU(p)
+	}
+	p.Data = nil
+}
+
+// skipOldest declares the oldest hole lost to make room for data at p: the
+// stream resumes at the first held range, or at p when nothing is held.
+func (s *Stream) skipOldest(p int64, h PDUHandler) {
+	if len(s.held) > 0 {
+		s.skipTo(s.held[0].start, h)
+		return
+	}
+	s.skipTo(p, h)
+}
+
+// skipTo declares the bytes from the next expected position up to `to` lost,
+// discards the incomplete PDU before them, and resumes framing at `to` (the
+// start of the first held range, or any position when nothing is held) in
+// resynchronisation mode.
+func (s *Stream) skipTo(to int64, h PDUHandler) {
+	s.countGap(to - s.next())
+	s.stats.Skipped += uint64(s.hi - s.lo)
+	s.want = 0
+	s.resync, s.afterGap = true, true
+	if len(s.held) > 0 && s.held[0].start == to {
+		s.lo = s.idx(to)
+		s.hi = s.lo
+		s.promote()
+		s.drain(h)
+		return
+	}
+	s.pos0, s.lo, s.hi = to, 0, 0
+	s.marks = s.marks[:0]
+}
+
+func (s *Stream) countGap(n int64) {
+	if n > 0 {
+		s.stats.Gaps++
+		s.stats.GapBytes += uint64(n)
+	}
+}
+
+// settle resets the buffer when it is empty and forgets frame records for
+// bytes already gone.
+func (s *Stream) settle() {
+	if s.lo == s.hi && len(s.held) == 0 {
+		s.pos0, s.lo, s.hi = s.next(), 0, 0
+		s.marks = s.marks[:0]
+		return
+	}
+	s.consumeMarks(s.head())
+}
+
+// ensure makes the buffer cover positions up to e (exclusive). The caller
+// has checked that e - head <= MaxBuffered.
+func (s *Stream) ensure(e int64) {
+	need := s.idx(e)
+	if need <= len(s.buf) {
+		return
+	}
+	live := s.hi
+	if n := len(s.held); n > 0 {
+		live = s.idx(s.held[n-1].end)
+	}
+	if s.lo > 0 { // compact: move the live bytes to the front
+		copy(s.buf, s.buf[s.lo:live])
+		s.pos0 += int64(s.lo)
+		s.hi -= s.lo
+		live -= s.lo
+		need -= s.lo
+		s.lo = 0
+		if need <= len(s.buf) {
+			return
+		}
+	}
+	c := max(need, 2*len(s.buf), 1024)
+	c = min(c, s.lim.MaxBuffered)
+	nb := make([]byte, c)
+	copy(nb, s.buf[:live])
+	s.buf = nb
+}
