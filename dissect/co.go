@@ -661,7 +661,7 @@ func (p *COPDU) decodeAck(b []byte, end int, le bool) {
 	off += sl
 	off = (off + 3) &^ 3 // the result list is 4-aligned from the PDU start
 	if off+4 > end {
-		p.Anomalies.Add(AnomTruncated, off, 4, uint32(max(end-off, 0)))
+		p.Anomalies.Add(AnomTruncated, min(off, end), 4, uint32(max(end-off, 0)))
 		return
 	}
 	n := int(b[off])
