@@ -1,0 +1,398 @@
+package capture
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/rpcwatch/rpcwatch/capture/decode"
+	"github.com/rpcwatch/rpcwatch/capture/flow"
+	"github.com/rpcwatch/rpcwatch/capture/tcpstream"
+	"github.com/rpcwatch/rpcwatch/dissect"
+	"github.com/rpcwatch/rpcwatch/dissect/event"
+)
+
+// Config bounds the pipeline. Zero fields take the defaults of
+// DefaultConfig.
+type Config struct {
+	// MaxFlows is the hard cap on tracked TCP/UDP conversations; the least
+	// recently used is evicted (counted) when a new one arrives.
+	MaxFlows int
+	// FlowIdle expires conversations idle this long in capture time.
+	FlowIdle time.Duration
+	// Stream bounds each TCP direction's reassembly buffer.
+	Stream tcpstream.Limits
+	// CO bounds CO stub reassembly per direction of each association.
+	CO dissect.COLimits
+	// CL bounds CL fragment reassembly (shared by every UDP conversation of
+	// a worker).
+	CL dissect.CLLimits
+}
+
+// DefaultConfig is used for zero Config fields.
+var DefaultConfig = Config{
+	MaxFlows: 16384,
+	FlowIdle: 5 * time.Minute,
+	Stream:   tcpstream.Limits{MaxBuffered: 128 << 10, MaxHeld: 32, MaxPDU: 65535},
+	CO:       dissect.COLimits{MaxCalls: 8, MaxCallBytes: 1 << 20, MaxTotalBytes: 2 << 20},
+	CL:       dissect.CLLimits{},
+}
+
+func (c Config) withDefaults() Config {
+	d := DefaultConfig
+	if c.MaxFlows <= 0 {
+		c.MaxFlows = d.MaxFlows
+	}
+	if c.FlowIdle <= 0 {
+		c.FlowIdle = d.FlowIdle
+	}
+	if c.Stream == (tcpstream.Limits{}) {
+		c.Stream = d.Stream
+	}
+	if c.CO == (dissect.COLimits{}) {
+		c.CO = d.CO
+	}
+	return c
+}
+
+// Stats counts what the pipeline saw and everything it dropped. Every bound
+// that is hit is counted here; nothing is dropped silently.
+type Stats struct {
+	Packets      uint64 // frames read
+	Bytes        uint64 // captured bytes of those frames
+	DecodeErrors uint64 // frames the link/IP/transport decoder rejected
+	Truncated    uint64 // frames cut by the snap length
+	Fragments    uint64 // IP fragments (not reassembled into RPC datagrams by this worker)
+	TCP, UDP     uint64 // segments and datagrams
+	ICMPErrors   uint64 // ICMP destination-unreachable messages
+
+	PDUs      uint64     // DCE/RPC PDUs decoded
+	PDUTypes  [32]uint64 // by PType
+	PDUErrors uint64     // CO PDUs cut from a stream that did not decode
+	Bindings  uint64     // binding events
+	Anomalies uint64     // anomaly events
+
+	NonRPCFlows     uint64 // TCP conversations judged not to carry DCE/RPC
+	ContextsEvicted uint64 // presentation contexts replaced (more than maxAssocContexts)
+	CallsEvicted    uint64 // outstanding calls replaced (more than maxAssocCalls)
+	StubErrors      uint64 // response stubs that failed to decode
+	NDR64Stubs      uint64 // response stubs in NDR64, not decoded
+
+	Flows   flow.Stats
+	Streams tcpstream.Stats
+	COReasm dissect.COReasmStats
+	CLReasm dissect.CLReasmStats
+}
+
+// Dropped sums what bounds dropped or evicted.
+func (s *Stats) Dropped() uint64 {
+	return s.ContextsEvicted + s.CallsEvicted + s.Flows.Evicted +
+		s.COReasm.Orphans + s.COReasm.OverCallBytes + s.COReasm.EvictedCalls + s.COReasm.EvictedBytes + s.COReasm.OverTotal
+}
+
+// flowKind says what a conversation carries, as far as the pipeline knows.
+type flowKind uint8
+
+const (
+	flowUnknown flowKind = iota
+	flowRPC
+	flowOther
+)
+
+// rpcProbe is how many payload-carrying segments a TCP conversation may
+// show before the pipeline decides it is not DCE/RPC (a capture can start in
+// the middle of a PDU).
+const rpcProbe = 4
+
+// flowState is the per-conversation state, kept in preallocated flow table
+// slots and reused.
+type flowState struct {
+	kind   flowKind
+	probes uint8
+	conn   *tcpstream.Conn
+	assoc  assoc
+	key    flow.Key
+}
+
+// worker owns one decoder, one flow-table shard and the reused decode
+// structs. Several workers can run side by side, each fed the packets whose
+// flow.Key.Shard(n) is its index; a worker is not safe for concurrent use.
+type worker struct {
+	cfg   Config
+	h     event.Handler
+	dec   *decode.Decoder
+	pkt   decode.Packet
+	flows *flow.Table[flow.Key, flowState]
+	stats Stats
+
+	co      dissect.COPDU
+	cl      dissect.CLPDU
+	clReasm *dissect.CLReassembler
+	stubs   stubDecoders
+
+	ev, bev, aev event.Event
+
+	// per-packet context for the stream handler
+	cur    *flowState
+	curKey flow.Key
+	meta   pduMeta
+	shim   connShim
+}
+
+// connShim adapts the worker to tcpstream.Handler for the current flow.
+type connShim struct{ w *worker }
+
+func (s connShim) PDU(p *tcpstream.PDU)     { s.w.streamPDU(p) }
+func (s connShim) Event(e *tcpstream.Event) { s.w.connEvent(e) }
+
+func newWorker(cfg Config, h event.Handler) (*worker, error) {
+	cfg = cfg.withDefaults()
+	w := &worker{cfg: cfg, h: h, dec: decode.NewDecoder(), clReasm: dissect.NewCLReassembler(cfg.CL)}
+	w.shim.w = w
+	t, err := flow.New(flow.Config[flow.Key, flowState]{
+		Max:  cfg.MaxFlows,
+		Idle: cfg.FlowIdle,
+		Init: func(k flow.Key, v *flowState) {
+			conn := v.conn
+			v.kind, v.probes, v.key = flowUnknown, 0, k
+			hint := k.LowPort()
+			if conn == nil {
+				conn = tcpstream.NewConn(framePDU, cfg.Stream, hint)
+			} else {
+				conn.Reset(framePDU, cfg.Stream, hint)
+			}
+			v.conn = conn
+			v.assoc.reset(cfg.CO)
+		},
+		Evict: func(k flow.Key, v *flowState, why flow.Reason) {
+			w.retire(v)
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	w.flows = t
+	return w, nil
+}
+
+// framePDU is the TCP stream framer: whole CO PDUs by frag_length.
+func framePDU(b []byte) (int, error) {
+	n, err := dissect.PeekCO(b)
+	if err == dissect.ErrShort {
+		return 0, tcpstream.ErrNeedMore
+	}
+	return n, err
+}
+
+// retire folds a leaving flow's counters into the worker's stats.
+func (w *worker) retire(v *flowState) {
+	if v.conn != nil {
+		w.stats.Streams.Add(v.conn.Stats())
+	}
+	addCOReasm(&w.stats.COReasm, &v.assoc.reasm[0].Stats)
+	addCOReasm(&w.stats.COReasm, &v.assoc.reasm[1].Stats)
+}
+
+func addCOReasm(d, s *dissect.COReasmStats) {
+	d.Unfragmented += s.Unfragmented
+	d.Fragments += s.Fragments
+	d.Completed += s.Completed
+	d.Restarted += s.Restarted
+	d.Orphans += s.Orphans
+	d.Truncated += s.Truncated
+	d.OverCallBytes += s.OverCallBytes
+	d.EvictedCalls += s.EvictedCalls
+	d.EvictedBytes += s.EvictedBytes
+	d.OverTotal += s.OverTotal
+	*s = dissect.COReasmStats{}
+}
+
+// packet handles one frame.
+func (w *worker) packet(lt decode.LinkType, frame []byte, num int64, ts time.Time) {
+	w.stats.Packets++
+	w.stats.Bytes += uint64(len(frame))
+	p := &w.pkt
+	if err := w.dec.Decode(lt, frame, p); err != nil && !p.Truncated {
+		w.stats.DecodeErrors++
+		return
+	}
+	if p.Truncated {
+		w.stats.Truncated++
+	}
+	tns := ts.UnixNano()
+	switch p.Proto {
+	case decode.ProtoTCP:
+		w.stats.TCP++
+		w.tcp(p, num, ts)
+	case decode.ProtoUDP:
+		w.stats.UDP++
+		w.udp(p, num, tns, ts)
+	case decode.ProtoICMPv4, decode.ProtoICMPv6:
+		if p.Unreachable() {
+			w.stats.ICMPErrors++
+			w.unreachable(p, num, tns)
+		}
+	case decode.ProtoFragment:
+		w.stats.Fragments++
+	}
+}
+
+func (w *worker) tcp(p *decode.Packet, num int64, ts time.Time) {
+	k, side := flow.NewKey(flow.TCP, p.Src, p.SrcPort, p.Dst, p.DstPort)
+	f, _ := w.flows.Get(k, ts)
+	if f.kind == flowUnknown && len(p.Payload) > 0 {
+		if _, err := dissect.PeekCO(p.Payload); err == nil {
+			f.kind = flowRPC
+		} else if f.probes++; f.probes >= rpcProbe {
+			f.kind = flowOther
+			w.stats.NonRPCFlows++
+		}
+	}
+	seg := tcpstream.Segment{Seq: p.TCP.Seq, Ack: p.TCP.Ack, Flags: tcpstream.Flags(p.TCP.Flags & 0xff),
+		Frame: uint64(num), Time: ts}
+	if f.kind == flowRPC {
+		seg.Payload = p.Payload
+	} else if p.TCP.Flags&(decode.FlagSYN|decode.FlagFIN|decode.FlagRST) == 0 {
+		return // not DCE/RPC (yet): only control segments matter
+	}
+	w.cur, w.curKey = f, k
+	f.conn.Segment(side, &seg, w.shim)
+	w.cur = nil
+}
+
+// endpoints returns the client and server of the current flow, as its
+// Conn decided them (handshake, or the low-port hint).
+func (w *worker) endpoints() (client, server netip.AddrPort) {
+	s := w.cur.conn.Server()
+	sa, sp := w.curKey.Endpoint(s)
+	ca, cp := w.curKey.Endpoint(s.Other())
+	return netip.AddrPortFrom(ca.Unmap(), cp), netip.AddrPortFrom(sa.Unmap(), sp)
+}
+
+func (w *worker) streamPDU(p *tcpstream.PDU) {
+	client, server := w.endpoints()
+	m := &w.meta
+	m.first, m.last, m.timeNs = int64(p.FirstFrame), int64(p.LastFrame), p.Time.UnixNano()
+	if p.From == tcpstream.Server {
+		m.src, m.dst = server, client
+	} else {
+		m.src, m.dst = client, server
+	}
+	w.coPDU(&w.cur.assoc, p.Data, m)
+}
+
+func (w *worker) connEvent(te *tcpstream.Event) {
+	var k event.Kind
+	switch te.Kind {
+	case tcpstream.EvSYN:
+		k = event.KindConnAttempt
+	case tcpstream.EvRefused:
+		k = event.KindConnRefused
+	case tcpstream.EvReset:
+		k = event.KindConnReset
+	case tcpstream.EvFIN:
+		k = event.KindConnClosed
+	default:
+		return
+	}
+	client, server := w.endpoints()
+	e := &w.aev
+	*e = event.Event{Kind: k, Frame: int64(te.Frame), FirstFrame: int64(te.Frame), TimeNs: te.Time.UnixNano(),
+		Transport: event.TCP, Client: client, Server: server, FromServer: te.From == tcpstream.Server}
+	if te.SynFrame != 0 {
+		e.FirstFrame = int64(te.SynFrame)
+	}
+	w.h(e)
+}
+
+func (w *worker) udp(p *decode.Packet, num, tns int64, ts time.Time) {
+	if len(p.Payload) < 80 || p.Payload[0] != 4 {
+		return
+	}
+	m := &w.meta
+	m.first, m.last, m.timeNs = num, num, tns
+	m.src = netip.AddrPortFrom(p.Src.Unmap(), p.SrcPort)
+	m.dst = netip.AddrPortFrom(p.Dst.Unmap(), p.DstPort)
+	w.clPDU(p.Payload, m)
+}
+
+func (w *worker) unreachable(p *decode.Packet, num, tns int64) {
+	q := &p.ICMP.Quoted
+	if !q.Valid || !q.HasPorts {
+		return
+	}
+	e := &w.aev
+	// The quoted datagram went from Client to Server; Server's endpoint is
+	// the one that was unreachable.
+	*e = event.Event{Kind: event.KindUnreachable, Frame: num, FirstFrame: num, TimeNs: tns,
+		Client: netip.AddrPortFrom(q.Src.Unmap(), q.SrcPort), Server: netip.AddrPortFrom(q.Dst.Unmap(), q.DstPort),
+		ICMPType: p.ICMP.Type, ICMPCode: p.ICMP.Code}
+	switch q.IPProto {
+	case 6:
+		e.Transport = event.TCP
+	case 17:
+		e.Transport = event.UDP
+	default:
+		return
+	}
+	w.h(e)
+}
+
+// finish flushes every flow (delivering what streams still hold) and
+// returns the stats.
+func (w *worker) finish() Stats {
+	for _, v := range w.flows.All() {
+		w.cur, w.curKey = v, v.key
+		v.conn.Flush(w.shim)
+	}
+	w.cur = nil
+	w.flows.Flush()
+	w.stats.Flows = w.flows.Stats()
+	w.stats.CLReasm = w.clReasm.Stats
+	return w.stats
+}
+
+// Pipeline turns frames into events: link/IP/TCP/UDP/ICMP decoding, flows,
+// TCP streams, DCE/RPC PDUs, stub reassembly, presentation contexts, and the
+// EPM and DCOM stubs that carry bindings. It is one worker; see Run for a
+// source-driven loop.
+//
+// # Allocation
+//
+// After warm-up (flow slots, stream and reassembly buffers grown to the
+// traffic's size) Packet allocates nothing: TestPipelineNoAllocs checks it
+// over a realistic mix. Events passed to the handler are reused.
+//
+// # Security
+//
+// Every table and buffer is bounded by Config; what a bound drops is
+// counted in Stats. Malformed input yields anomaly events, never a panic.
+type Pipeline struct{ w *worker }
+
+// New returns a pipeline that sends events to h.
+func New(cfg Config, h event.Handler) (*Pipeline, error) {
+	w, err := newWorker(cfg, h)
+	if err != nil {
+		return nil, err
+	}
+	return &Pipeline{w: w}, nil
+}
+
+// Packet handles one frame of link type lt; num is its 1-based frame
+// number and ts its capture time.
+func (p *Pipeline) Packet(lt decode.LinkType, frame []byte, num int64, ts time.Time) {
+	p.w.packet(lt, frame, num, ts)
+}
+
+// Stats returns the counters so far (flows still open are not yet folded
+// into the stream and reassembly counters).
+func (p *Pipeline) Stats() Stats {
+	s := p.w.stats
+	s.Flows = p.w.flows.Stats()
+	s.CLReasm = p.w.clReasm.Stats
+	return s
+}
+
+// Finish flushes every open flow, delivering what its streams still hold,
+// and returns the final counters. The pipeline is empty afterwards and can
+// be reused.
+func (p *Pipeline) Finish() Stats { return p.w.finish() }

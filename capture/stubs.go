@@ -1,0 +1,164 @@
+package capture
+
+import (
+	"github.com/rpcwatch/rpcwatch/dissect"
+	"github.com/rpcwatch/rpcwatch/dissect/dcom"
+	"github.com/rpcwatch/rpcwatch/dissect/epm"
+	"github.com/rpcwatch/rpcwatch/dissect/event"
+)
+
+// IRemUnknown (00000131-0000-0000-c000-000000000046) is the interface an
+// object exporter serves at the bindings ResolveOxid and activation return;
+// rpcwatch files OXID and activation bindings under it.
+var IRemUnknown = dissect.MustParseUUID("00000131-0000-0000-c000-000000000046")
+
+// stubDecoders holds one reused decoder per response stub rpcwatch reads.
+type stubDecoders struct {
+	lookup  epm.LookupResponse
+	entries epm.EntryIter
+	mapr    epm.MapResponse
+	towers  epm.TowerIter
+
+	resolve  dcom.ResolveOxidResponse
+	resolve2 dcom.ResolveOxid2Response
+	alive2   dcom.ServerAlive2Response
+	remact   dcom.RemoteActivationResponse
+	act      dcom.ActivationResponse
+}
+
+// response handles a complete response stub: EPM towers and DCOM string
+// bindings become binding events after the PDU event e (whose Status is set
+// to the stub's return code); other interfaces only get the PDU event.
+//
+// Stubs marshalled with NDR64 (Windows negotiates it for EPM) are not
+// decoded yet: the PDU event is sent and counted in Stats.NDR64Stubs.
+func (w *worker) response(e *event.Event, stub []byte, le, ndr64 bool, transport uint8) {
+	s := &w.stubs
+	iface := e.Iface.UUID
+	switch {
+	case ndr64:
+		w.stats.NDR64Stubs++
+		w.emit(e)
+	case iface == dissect.EPMv4 && e.Opnum == uint16(epm.OpLookup):
+		_, err := s.lookup.Decode(stub, le)
+		e.Status = uint32(s.lookup.Status)
+		w.emit(e)
+		w.stubAnomalies(e, &s.lookup.Anomalies, event.InEPMStub, err)
+		s.entries.Reset(&s.lookup)
+		for s.entries.Next() {
+			en := s.entries.Entry()
+			if en.HasTower {
+				w.towerBinding(e, &en.Tower, en.Object)
+			}
+		}
+	case iface == dissect.EPMv4 && e.Opnum == uint16(epm.OpMap):
+		_, err := s.mapr.Decode(stub, le)
+		e.Status = uint32(s.mapr.Status)
+		w.emit(e)
+		w.stubAnomalies(e, &s.mapr.Anomalies, event.InEPMStub, err)
+		s.towers.Reset(&s.mapr)
+		for s.towers.Next() {
+			t := s.towers.Tower()
+			if t.HasTower {
+				w.towerBinding(e, &t.Tower, dissect.NilUUID)
+			}
+		}
+	case iface == dissect.IObjectExporter && e.Opnum == uint16(dcom.OpResolveOxid):
+		_, err := s.resolve.Decode(stub, le)
+		e.Status = s.resolve.Status
+		w.dsaResponse(e, s.resolve.HasBindings, &s.resolve.Bindings, &s.resolve.Anomalies, err, IRemUnknown, event.SourceOXID)
+	case iface == dissect.IObjectExporter && e.Opnum == uint16(dcom.OpResolveOxid2):
+		_, err := s.resolve2.Decode(stub, le)
+		e.Status = s.resolve2.Status
+		w.dsaResponse(e, s.resolve2.HasBindings, &s.resolve2.Bindings, &s.resolve2.Anomalies, err, IRemUnknown, event.SourceOXID)
+	case iface == dissect.IObjectExporter && e.Opnum == uint16(dcom.OpServerAlive2):
+		_, err := s.alive2.Decode(stub, le)
+		e.Status = s.alive2.Status
+		w.dsaResponse(e, s.alive2.HasBindings, &s.alive2.Bindings, &s.alive2.Anomalies, err, dissect.IObjectExporter, event.SourceOXID)
+	case iface == dissect.IRemoteActivation && e.Opnum == 0:
+		_, err := s.remact.Decode(stub, le)
+		e.Status = s.remact.HR
+		w.dsaResponse(e, s.remact.HasBindings, &s.remact.Bindings, &s.remact.Anomalies, err, IRemUnknown, event.SourceActivation)
+	case iface == dissect.IRemoteSCMActivator && (e.Opnum == 3 || e.Opnum == 4):
+		_, err := s.act.Decode(stub, le)
+		e.Status = s.act.HR
+		d := s.act.Bindings()
+		if d == nil {
+			w.dsaResponse(e, false, nil, &s.act.Anomalies, err, IRemUnknown, event.SourceActivation)
+		} else {
+			w.dsaResponse(e, true, d, &s.act.Anomalies, err, IRemUnknown, event.SourceActivation)
+		}
+	default:
+		w.emit(e)
+	}
+}
+
+// stubAnomalies reports a stub's anomalies (and a decode failure).
+func (w *worker) stubAnomalies(e *event.Event, an *dissect.Anomalies, where event.Where, err error) {
+	m := &w.meta
+	m.first, m.last, m.timeNs = e.FirstFrame, e.Frame, e.TimeNs
+	if e.FromServer {
+		m.src, m.dst = e.Server, e.Client
+	} else {
+		m.src, m.dst = e.Client, e.Server
+	}
+	if err != nil {
+		w.stats.StubErrors++
+		if an.Len() == 0 {
+			w.anomalyEvent(m, e.FromServer, where, dissect.Anomaly{Kind: dissect.AnomTruncated}, e.Transport)
+		}
+	}
+	for i := 0; i < an.Len(); i++ {
+		w.anomalyEvent(m, e.FromServer, where, an.At(i), e.Transport)
+	}
+}
+
+// towerBinding reports the binding a tower advertises, and the tower's
+// anomalies attached to it.
+func (w *worker) towerBinding(e *event.Event, t *epm.TowerInfo, object dissect.UUID) {
+	b := &w.bev
+	*b = event.Event{Kind: event.KindBinding, Frame: e.Frame, FirstFrame: e.FirstFrame, TimeNs: e.TimeNs,
+		Transport: e.Transport, Client: e.Client, Server: e.Server, FromServer: e.FromServer,
+		Binding: t.Binding, BindingIface: t.Interface, BindingObject: object, Source: event.SourceEPM, HasBinding: true}
+	w.stats.Bindings++
+	w.h(b)
+	for i := 0; i < t.Anomalies.Len(); i++ {
+		a := t.Anomalies.At(i)
+		a.Off += t.Off
+		w.bindingAnomaly(b, a, event.InTower)
+	}
+}
+
+// bindingAnomaly reports an anomaly that belongs to the binding in b.
+func (w *worker) bindingAnomaly(b *event.Event, a dissect.Anomaly, where event.Where) {
+	x := &w.aev
+	*x = *b
+	x.Kind, x.Anomaly, x.Where = event.KindAnomaly, a, where
+	w.stats.Anomalies++
+	w.h(x)
+}
+
+// dsaResponse reports a DCOM response: the PDU event, the stub's anomalies
+// that do not belong to a string binding, and each string binding with the
+// anomalies found in it.
+func (w *worker) dsaResponse(e *event.Event, has bool, d *dcom.DualStringArray, an *dissect.Anomalies, err error,
+	iface dissect.UUID, src event.Source) {
+	w.emit(e)
+	w.stubAnomalies(e, an, event.InDCOMStub, err)
+	if !has || d == nil {
+		return
+	}
+	it := d.StringBindings()
+	for it.Next() {
+		sb := it.Entry()
+		b := &w.bev
+		*b = event.Event{Kind: event.KindBinding, Frame: e.Frame, FirstFrame: e.FirstFrame, TimeNs: e.TimeNs,
+			Transport: e.Transport, Client: e.Client, Server: e.Server, FromServer: e.FromServer,
+			Binding: sb.Binding, BindingIface: dissect.SyntaxID{UUID: iface}, Source: src, HasBinding: true}
+		w.stats.Bindings++
+		w.h(b)
+		if sb.Checked && !sb.Kind.Valid() {
+			w.bindingAnomaly(b, dissect.Anomaly{Kind: dissect.AnomDCOMInvalidNetworkAddress, Off: sb.Off}, event.InStringBinding)
+		}
+	}
+}
