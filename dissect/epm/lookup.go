@@ -10,8 +10,14 @@ import (
 const AnnotationMax = 64
 
 // entryMinSize is the smallest ept_entry_t on the wire: object UUID (16),
-// tower pointer (4), annotation offset and actual_count (8).
-const entryMinSize = 28
+// tower pointer (4), annotation offset and actual_count (8); in NDR64 the
+// pointer and counts take 8 bytes each.
+func entryMinSize(r *ndr.Reader) int {
+	if r.Syntax() == ndr.NDR64 {
+		return 40
+	}
+	return 28
+}
 
 // LookupRequest is the stub of an ept_lookup request:
 //
@@ -34,11 +40,16 @@ type LookupRequest struct {
 	Anomalies    dissect.Anomalies
 }
 
-// Decode decodes an ept_lookup request stub into q (reset first) and
-// returns the bytes consumed.
+// Decode decodes an NDR 2.0 ept_lookup request stub into q (reset first)
+// and returns the bytes consumed.
 func (q *LookupRequest) Decode(stub []byte, le bool) (int, error) {
+	return q.DecodeSyntax(stub, le, ndr.NDR20)
+}
+
+// DecodeSyntax is Decode for a stub in transfer syntax syn.
+func (q *LookupRequest) DecodeSyntax(stub []byte, le bool, syn ndr.Syntax) (int, error) {
 	*q = LookupRequest{}
-	r := ndr.NewReader(stub, le, &q.Anomalies)
+	r := ndr.NewReaderSyntax(stub, le, syn, &q.Anomalies)
 	q.InquiryType = InquiryType(r.U32())
 	if q.ObjectRef = r.Pointer(); q.ObjectRef != 0 {
 		q.Object = r.UUID()
@@ -109,6 +120,7 @@ type LookupResponse struct {
 
 	stub      []byte
 	le        bool
+	syn       ndr.Syntax
 	entryOff  int // stub offset of the first entry
 	towerOff  int // stub offset of the first deferred tower
 	nEntries  int // entries fully decoded by Decode
@@ -116,16 +128,21 @@ type LookupResponse struct {
 	hasStatus bool
 }
 
-// Decode decodes an ept_lookup response stub into p (reset first) and
-// returns the bytes consumed. On error the counts and entries decoded
+// Decode decodes an NDR 2.0 ept_lookup response stub into p (reset first)
+// and returns the bytes consumed. On error the counts and entries decoded
 // before the failure stay available to an EntryIter.
 func (p *LookupResponse) Decode(stub []byte, le bool) (int, error) {
-	*p = LookupResponse{stub: stub, le: le}
-	r := ndr.NewReader(stub, le, &p.Anomalies)
+	return p.DecodeSyntax(stub, le, ndr.NDR20)
+}
+
+// DecodeSyntax is Decode for a stub in transfer syntax syn.
+func (p *LookupResponse) DecodeSyntax(stub []byte, le bool, syn ndr.Syntax) (int, error) {
+	*p = LookupResponse{stub: stub, le: le, syn: syn}
+	r := ndr.NewReaderSyntax(stub, le, syn, &p.Anomalies)
 	p.Handle = r.ContextHandle()
 	noff := r.Off()
 	p.NumEnts = r.U32()
-	p.Entries = r.ConformantVaryingArray(entryMinSize)
+	p.Entries = r.ConformantVaryingArray(entryMinSize(&r))
 	if r.Err() != nil {
 		return r.Off(), r.Err()
 	}
@@ -137,8 +154,9 @@ func (p *LookupResponse) Decode(stub []byte, le bool) (int, error) {
 	var refs refCheck
 	towers := 0
 	for i := 0; i < int(p.Entries.ActualCount); i++ {
-		eoff := r.Off()
+		r.StructAlign()
 		r.UUID()
+		poff := r.Off()
 		ref := r.Pointer()
 		r.VaryingString(1, AnnotationMax)
 		if r.Err() != nil {
@@ -146,13 +164,13 @@ func (p *LookupResponse) Decode(stub []byte, le bool) (int, error) {
 		}
 		p.nEntries++
 		if ref == 0 {
-			p.Anomalies.Add(dissect.AnomEPMNullTower, eoff+16, uint32(i), 0)
+			p.Anomalies.Add(dissect.AnomEPMNullTower, poff, uint32(i), 0)
 			continue
 		}
-		refs.check(&p.Anomalies, eoff+16, ref)
+		refs.check(&p.Anomalies, poff, ref)
 		towers++
 	}
-	r.Align(4)
+	r.StructAlign()
 	p.towerOff = r.Off()
 	for i := 0; i < towers; i++ {
 		readTwr(&r)
@@ -202,9 +220,9 @@ type EntryIter struct {
 
 // Reset starts a walk over p's entries.
 func (it *EntryIter) Reset(p *LookupResponse) {
-	it.arr = ndr.NewReader(p.stub, p.le, nil)
+	it.arr = ndr.NewReaderSyntax(p.stub, p.le, p.syn, nil)
 	it.arr.Seek(p.entryOff)
-	it.def = ndr.NewReader(p.stub, p.le, nil)
+	it.def = ndr.NewReaderSyntax(p.stub, p.le, p.syn, nil)
 	it.def.Seek(p.towerOff)
 	it.i, it.n, it.towers = 0, p.nEntries, p.nTowers
 }
@@ -215,6 +233,7 @@ func (it *EntryIter) Next() bool {
 		return false
 	}
 	e := &it.e
+	it.arr.StructAlign()
 	e.Index, e.Off = it.i, it.arr.Off()
 	e.Object = it.arr.UUID()
 	e.TowerRef = it.arr.Pointer()

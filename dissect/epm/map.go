@@ -29,16 +29,21 @@ type MapRequest struct {
 	Anomalies dissect.Anomalies
 }
 
-// Decode decodes an ept_map request stub into q (reset first), decoding the
-// map tower, and returns the bytes consumed.
+// Decode decodes an NDR 2.0 ept_map request stub into q (reset first),
+// decoding the map tower, and returns the bytes consumed.
 func (q *MapRequest) Decode(stub []byte, le bool) (int, error) {
+	return q.DecodeSyntax(stub, le, ndr.NDR20)
+}
+
+// DecodeSyntax is Decode for a stub in transfer syntax syn.
+func (q *MapRequest) DecodeSyntax(stub []byte, le bool, syn ndr.Syntax) (int, error) {
 	*q = MapRequest{}
-	r := ndr.NewReader(stub, le, &q.Anomalies)
+	r := ndr.NewReaderSyntax(stub, le, syn, &q.Anomalies)
 	if q.ObjectRef = r.Pointer(); q.ObjectRef != 0 {
 		q.Object = r.UUID()
 	}
 	var octets []byte
-	off := 0
+	off, poff := 0, r.Off()
 	if q.TowerRef = r.Pointer(); q.TowerRef != 0 {
 		octets, off = readTwr(&r)
 	}
@@ -53,7 +58,7 @@ func (q *MapRequest) Decode(stub []byte, le bool) (int, error) {
 		q.Tower.Off = off
 		q.HasTower = true
 	} else {
-		q.Anomalies.Add(dissect.AnomEPMNullTower, 4, 0, 0)
+		q.Anomalies.Add(dissect.AnomEPMNullTower, poff, 0, 0)
 	}
 	checkHandle(&q.Anomalies, hoff, q.Handle)
 	trailing(&q.Anomalies, &r)
@@ -94,6 +99,7 @@ type MapResponse struct {
 
 	stub      []byte
 	le        bool
+	syn       ndr.Syntax
 	refOff    int // stub offset of the first referent id
 	towerOff  int // stub offset of the first deferred tower
 	nRefs     int
@@ -101,16 +107,25 @@ type MapResponse struct {
 	hasStatus bool
 }
 
-// Decode decodes an ept_map response stub into p (reset first) and returns
-// the bytes consumed. On error what was validated before the failure stays
-// available to a TowerIter.
+// Decode decodes an NDR 2.0 ept_map response stub into p (reset first) and
+// returns the bytes consumed. On error what was validated before the
+// failure stays available to a TowerIter.
 func (p *MapResponse) Decode(stub []byte, le bool) (int, error) {
-	*p = MapResponse{stub: stub, le: le}
-	r := ndr.NewReader(stub, le, &p.Anomalies)
+	return p.DecodeSyntax(stub, le, ndr.NDR20)
+}
+
+// DecodeSyntax is Decode for a stub in transfer syntax syn.
+func (p *MapResponse) DecodeSyntax(stub []byte, le bool, syn ndr.Syntax) (int, error) {
+	*p = MapResponse{stub: stub, le: le, syn: syn}
+	r := ndr.NewReaderSyntax(stub, le, syn, &p.Anomalies)
 	p.Handle = r.ContextHandle()
 	noff := r.Off()
 	p.NumTowers = r.U32()
-	p.Towers = r.ConformantVaryingArray(4)
+	ptr := 4
+	if syn == ndr.NDR64 {
+		ptr = 8
+	}
+	p.Towers = r.ConformantVaryingArray(ptr)
 	if r.Err() != nil {
 		return r.Off(), r.Err()
 	}
@@ -122,6 +137,7 @@ func (p *MapResponse) Decode(stub []byte, le bool) (int, error) {
 	var refs refCheck
 	towers := 0
 	for i := 0; i < int(p.Towers.ActualCount); i++ {
+		r.StructAlign()
 		off := r.Off()
 		ref := r.Pointer()
 		if r.Err() != nil {
@@ -181,9 +197,9 @@ type TowerIter struct {
 
 // Reset starts a walk over p's towers.
 func (it *TowerIter) Reset(p *MapResponse) {
-	it.refs = ndr.NewReader(p.stub, p.le, nil)
+	it.refs = ndr.NewReaderSyntax(p.stub, p.le, p.syn, nil)
 	it.refs.Seek(p.refOff)
-	it.def = ndr.NewReader(p.stub, p.le, nil)
+	it.def = ndr.NewReaderSyntax(p.stub, p.le, p.syn, nil)
 	it.def.Seek(p.towerOff)
 	it.i, it.n, it.towers = 0, p.nRefs, p.nTowers
 }
@@ -225,7 +241,8 @@ type LookupHandleFreeRequest struct {
 	Anomalies dissect.Anomalies
 }
 
-// Decode decodes the request stub into q (reset first).
+// Decode decodes the request stub into q (reset first). A context handle
+// is laid out alike in NDR 2.0 and NDR64.
 func (q *LookupHandleFreeRequest) Decode(stub []byte, le bool) (int, error) {
 	*q = LookupHandleFreeRequest{}
 	r := ndr.NewReader(stub, le, &q.Anomalies)
@@ -246,7 +263,8 @@ type LookupHandleFreeResponse struct {
 	Anomalies dissect.Anomalies
 }
 
-// Decode decodes the response stub into p (reset first).
+// Decode decodes the response stub into p (reset first); the layout is the
+// same in NDR 2.0 and NDR64.
 func (p *LookupHandleFreeResponse) Decode(stub []byte, le bool) (int, error) {
 	*p = LookupHandleFreeResponse{}
 	r := ndr.NewReader(stub, le, &p.Anomalies)

@@ -1,0 +1,67 @@
+package epm
+
+import (
+	"strconv"
+	"testing"
+
+	"github.com/rpcwatch/rpcwatch/dissect/dcetest"
+)
+
+// BenchmarkMapResponse decodes ept_map responses with 1, 4 and 16 towers,
+// every tower down to its Binding (the ≤300 ns/op target is the 4-tower
+// case).
+func BenchmarkMapResponse(b *testing.B) {
+	for _, n := range []int{1, 4, 16} {
+		stub := mapStub(true, dcetest.EPMMapResponse{Towers: mapTowers(n), MaxCount: uint32(n), SetMaxCount: true})
+		b.Run(strconv.Itoa(n)+"-towers", func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(stub)))
+			for i := 0; i < b.N; i++ {
+				if walkMapAll(stub, true) != n {
+					b.Fatal("short walk")
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkLookupSamba38 decodes Samba's 38-entry lookup answer with every
+// tower, in both byte orders.
+func BenchmarkLookupSamba38(b *testing.B) {
+	dcetest.BothOrders(func(name string, le bool) {
+		stub := lookupStub(le, dcetest.EPMSambaLookup38())
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(stub)))
+			for i := 0; i < b.N; i++ {
+				if walkLookupAll(stub, le) != 38 {
+					b.Fatal("short walk")
+				}
+			}
+		})
+	})
+}
+
+// BenchmarkDecodeTower decodes one ncacn_ip_tcp tower to its Binding.
+func BenchmarkDecodeTower(b *testing.B) {
+	tw := dcetest.EPMTowerTCP(samr, lo, 49152)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(tw)))
+	for i := 0; i < b.N; i++ {
+		DecodeTower(tw, &benchTower)
+	}
+}
+
+// BenchmarkMapRequest decodes an ept_map request with its map tower.
+func BenchmarkMapRequest(b *testing.B) {
+	var f stubFixture
+	for _, x := range stubFixtures() {
+		if x.name == "map-request/le" {
+			f = x
+		}
+	}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		benchMapReq.Decode(f.b, f.le)
+	}
+}
