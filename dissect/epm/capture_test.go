@@ -49,7 +49,7 @@ func epmCalls(t *testing.T, path string) []epmCall {
 	ctxIface := map[string]map[uint16]dissect.UUID{} // client>server → ctx id → abstract syntax
 	ctxSyn := map[string]map[uint16]ndr.Syntax{}     // client>server → ctx id → transfer syntax
 	sawBind := map[string]bool{}
-	reqOp := map[coKey]uint16{}   // client>server call → opnum
+	reqOp := map[coKey]uint16{} // client>server call → opnum
 	reqSyn := map[coKey]ndr.Syntax{}
 	partial := map[coKey][]byte{} // fragments so far
 	for _, p := range pcaptest.PDUs(t, path) {
