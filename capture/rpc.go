@@ -233,7 +233,7 @@ func (w *worker) coPDU(a *assoc, b []byte, m *pduMeta) {
 		}
 		return
 	}
-	w.response(e, stub, p.Header.LittleEndian(), c != nil && c.ndr64, event.TCP)
+	w.response(e, stub, p.Header.LittleEndian(), c != nil && c.ndr64)
 	if c != nil {
 		c.used = false
 	}
@@ -329,7 +329,7 @@ func (w *worker) clPDU(b []byte, m *pduMeta) bool {
 	}
 	if h.Type == dissect.PTypeResponse {
 		w.trafficBinding(e, h.Interface, dissect.NcadgIPUDP)
-		w.response(e, body, h.LittleEndian(), false, event.UDP)
+		w.response(e, body, h.LittleEndian(), false)
 		return true
 	}
 	w.emit(e)

@@ -4,6 +4,7 @@ import (
 	"github.com/rpcwatch/rpcwatch/dissect"
 	"github.com/rpcwatch/rpcwatch/dissect/dcom"
 	"github.com/rpcwatch/rpcwatch/dissect/epm"
+	"github.com/rpcwatch/rpcwatch/dissect/ndr"
 	"github.com/rpcwatch/rpcwatch/dissect/event"
 )
 
@@ -30,17 +31,23 @@ type stubDecoders struct {
 // bindings become binding events after the PDU event e (whose Status is set
 // to the stub's return code); other interfaces only get the PDU event.
 //
-// Stubs marshalled with NDR64 (Windows negotiates it for EPM) are not
-// decoded yet: the PDU event is sent and counted in Stats.NDR64Stubs.
-func (w *worker) response(e *event.Event, stub []byte, le, ndr64 bool, transport uint8) {
+// EPM stubs are decoded in the transfer syntax the context negotiated (NDR
+// or NDR64: Windows clients negotiate NDR64 for the endpoint mapper). DCOM
+// stubs in NDR64 are not decoded (DCOM uses NDR): the PDU event is sent and
+// counted in Stats.NDR64Stubs.
+func (w *worker) response(e *event.Event, stub []byte, le, ndr64 bool) {
 	s := &w.stubs
 	iface := e.Iface.UUID
+	syn := ndr.NDR20
+	if ndr64 {
+		syn = ndr.NDR64
+	}
 	switch {
-	case ndr64:
+	case ndr64 && iface != dissect.EPMv4:
 		w.stats.NDR64Stubs++
 		w.emit(e)
 	case iface == dissect.EPMv4 && e.Opnum == uint16(epm.OpLookup):
-		_, err := s.lookup.Decode(stub, le)
+		_, err := s.lookup.DecodeSyntax(stub, le, syn)
 		e.Status = uint32(s.lookup.Status)
 		w.emit(e)
 		w.stubAnomalies(e, &s.lookup.Anomalies, event.InEPMStub, err)
@@ -52,7 +59,7 @@ func (w *worker) response(e *event.Event, stub []byte, le, ndr64 bool, transport
 			}
 		}
 	case iface == dissect.EPMv4 && e.Opnum == uint16(epm.OpMap):
-		_, err := s.mapr.Decode(stub, le)
+		_, err := s.mapr.DecodeSyntax(stub, le, syn)
 		e.Status = uint32(s.mapr.Status)
 		w.emit(e)
 		w.stubAnomalies(e, &s.mapr.Anomalies, event.InEPMStub, err)
