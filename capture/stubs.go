@@ -4,8 +4,8 @@ import (
 	"github.com/rpcwatch/rpcwatch/dissect"
 	"github.com/rpcwatch/rpcwatch/dissect/dcom"
 	"github.com/rpcwatch/rpcwatch/dissect/epm"
-	"github.com/rpcwatch/rpcwatch/dissect/ndr"
 	"github.com/rpcwatch/rpcwatch/dissect/event"
+	"github.com/rpcwatch/rpcwatch/dissect/ndr"
 )
 
 // IRemUnknown (00000131-0000-0000-c000-000000000046) is the interface an

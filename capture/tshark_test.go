@@ -91,7 +91,7 @@ type tsharkFix struct {
 
 var tsharkWrong = map[string]map[int64]tsharkFix{
 	"samba-epm-loopback.pcap": {494: {
-		why: "it stops after the 3 entries of this ept_lookup, flags 'Long frame', reads the first tower's length 0x4b as the return code and shows no towers; the towers and the return code 0x16c9a0d6 follow the entries",
+		why:  "it stops after the 3 entries of this ept_lookup, flags 'Long frame', reads the first tower's length 0x4b as the return code and shows no towers; the towers and the return code 0x16c9a0d6 follow the entries",
 		ours: [][]string{{"127.0.0.1"}, {"49153"}, nil, nil, {`\pipe\samr`, "rpcd_lsad"}},
 	}},
 	"zeek-dce-rpc-mapi.pcap": {505: {
