@@ -2,6 +2,7 @@ package tcpstream
 
 import (
 	"errors"
+	"reflect"
 	"time"
 )
 
@@ -54,6 +55,7 @@ type Stream struct {
 	hasFin    bool
 	finPos    int64 // position of the FIN (one past the last data byte)
 	midstream bool  // anchored by data rather than by a SYN
+	notMore   error // the last framer error known not to be ErrNeedMore
 
 	frame uint64    // frame of the segment being (or last) pushed
 	ts    time.Time // its time
@@ -375,7 +377,7 @@ func (s *Stream) step(b []byte) int {
 		return 0
 	case err == nil && n > s.lim.MaxPDU:
 		s.stats.Oversize++
-	case err != nil && (err == ErrNeedMore || errors.Is(err, ErrNeedMore)):
+	case err != nil && s.needMore(err):
 		if len(b) < s.lim.MaxPDU {
 			s.want = 0
 			return 0
@@ -389,6 +391,25 @@ func (s *Stream) step(b []byte) int {
 		s.stats.BadHeaders++
 	}
 	return -1
+}
+
+// needMore reports whether err is ErrNeedMore, wrapped or not. Framers
+// usually answer "no" with one sentinel error; the last one seen is
+// remembered so that scanning byte by byte does not unwrap it every time.
+func (s *Stream) needMore(err error) bool {
+	if err == ErrNeedMore {
+		return true
+	}
+	if err == s.notMore {
+		return false
+	}
+	if errors.Is(err, ErrNeedMore) {
+		return true
+	}
+	if reflect.TypeOf(err).Comparable() { // == on it cannot panic
+		s.notMore = err
+	}
+	return false
 }
 
 // emit hands one PDU to h.

@@ -480,3 +480,38 @@ func TestFlagsString(t *testing.T) {
 		}
 	}
 }
+
+// sliceErr is an error type that == cannot compare (it would panic).
+type sliceErr struct{ b []byte }
+
+func (sliceErr) Error() string { return "slice error" }
+
+// wrapNeed wraps ErrNeedMore the way a framer built on fmt.Errorf might.
+type wrapNeed struct{}
+
+func (wrapNeed) Error() string { return "wrapped: need more" }
+func (wrapNeed) Unwrap() error { return ErrNeedMore }
+
+func TestFramerErrorTypes(t *testing.T) {
+	rng := rand.New(rand.NewSource(11))
+	pdus := genLenPDUs(rng, 5, 300, 300)
+	garbage := []byte{0xff, 0xfe, 0xfd}
+	b := concat([][]byte{pdus[0], garbage, pdus[1], pdus[2], garbage, pdus[3], pdus[4]})
+	framer := func(b []byte) (int, error) {
+		if len(b) < 4 {
+			return 0, wrapNeed{}
+		}
+		n, err := lenFramer(b)
+		if err != nil {
+			return 0, sliceErr{b: []byte{1}}
+		}
+		return n, nil
+	}
+	s := NewStream(framer, Limits{})
+	var rec recorder
+	push(s, 0, cutStream(b, func() int { return 2 }), &rec)
+	samePDUs(t, rec.pdus, pdus)
+	if st := s.Stats(); st.Resyncs != 2 || st.Skipped != 6 {
+		t.Fatalf("stats %+v", st)
+	}
+}
