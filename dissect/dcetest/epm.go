@@ -13,7 +13,7 @@ type EPMFloor struct {
 	LHS, RHS []byte
 }
 
-// Tower protocol ids used by the builders (see package epm for all).
+// Tower protocol ids used by the EPM builders (see package epm for all).
 const (
 	EPMProtoTCP       = 0x07
 	EPMProtoUDP       = 0x08
@@ -69,7 +69,7 @@ func EPMFloorRaw(id byte, rhs []byte) EPMFloor {
 	return EPMFloor{LHS: []byte{id}, RHS: rhs}
 }
 
-// Tower encodes floors as tower octets: the floor count (u16 LE), then per
+// EPMTower encodes floors as tower octets: the floor count (u16 LE), then per
 // floor lhs_length (u16 LE), LHS, rhs_length (u16 LE), RHS.
 func EPMTower(floors ...EPMFloor) []byte {
 	b := binary.LittleEndian.AppendUint16(nil, uint16(len(floors)))
@@ -116,21 +116,42 @@ func EPMTowerLRPC(iface dissect.SyntaxID, port string) []byte {
 		EPMFloorString(EPMProtoPortName, port))
 }
 
-// ContextHandle appends an NDR context handle (attributes, UUID), aligned.
+// EPMHandle appends an NDR context handle (attributes, UUID), aligned.
 func (e *Enc) EPMHandle(attr uint32, u dissect.UUID) *Enc {
 	return e.Align(4).U32(attr).UUID(u)
 }
 
-// Twr appends a twr_t holding octets: max_count and tower_length (both
+// epmCount appends a referent id or array count: a u32 aligned to 4, or in
+// NDR64 a u64 aligned to 8.
+func (e *Enc) epmCount(v uint32, ndr64 bool) *Enc {
+	if ndr64 {
+		return e.Align(8).U64(uint64(v))
+	}
+	return e.Align(4).U32(v)
+}
+
+// EPMTwr appends a twr_t holding octets: max_count and tower_length (both
 // len(octets)), then the octets, aligned to 4 first.
 func (e *Enc) EPMTwr(octets []byte) *Enc {
 	return e.EPMTwrLengths(uint32(len(octets)), uint32(len(octets)), octets)
 }
 
-// TwrLengths is Twr with explicit max_count and tower_length, for damaged
-// towers. The octets are appended as given.
+// EPMTwrLengths is EPMTwr with explicit max_count and tower_length, for
+// damaged towers. The octets are appended as given.
 func (e *Enc) EPMTwrLengths(maxCount, towerLength uint32, octets []byte) *Enc {
 	return e.Align(4).U32(maxCount).U32(towerLength).Bytes(octets)
+}
+
+// EPMTwr64 is EPMTwr in NDR64: max_count is a u64 aligned to 8.
+func (e *Enc) EPMTwr64(octets []byte) *Enc {
+	return e.Align(8).U64(uint64(len(octets))).U32(uint32(len(octets))).Bytes(octets)
+}
+
+func (e *Enc) epmTwr(octets []byte, ndr64 bool) *Enc {
+	if ndr64 {
+		return e.EPMTwr64(octets)
+	}
+	return e.EPMTwr(octets)
 }
 
 // EPMEntry is one ept_entry_t for EPMLookupResponse. A nil Tower encodes a
@@ -158,6 +179,8 @@ type EPMLookupResponse struct {
 	SetNumEnts  bool
 	// Refs, when non-nil, gives each entry's referent id (0 for NULL).
 	Refs []uint32
+	// NDR64 encodes the stub in NDR64 (8-byte pointers and counts).
+	NDR64 bool
 }
 
 // EPMLookupResponse appends an ept_lookup response stub (see the type).
@@ -170,11 +193,15 @@ func (e *Enc) EPMLookupResponse(r EPMLookupResponse) *Enc {
 	if r.SetMaxCount {
 		maxc = r.MaxCount
 	}
+	w := r.NDR64
 	e.EPMHandle(r.HandleAttr, r.Handle)
 	e.U32(num)
-	e.U32(maxc).U32(0).U32(n)
+	e.epmCount(maxc, w).epmCount(0, w).epmCount(n, w)
 	next := uint32(1)
 	for i, ent := range r.Entries {
+		if w {
+			e.Align(8)
+		}
 		e.Align(4).UUID(ent.Object)
 		ref := uint32(0)
 		if ent.Tower != nil {
@@ -184,16 +211,19 @@ func (e *Enc) EPMLookupResponse(r EPMLookupResponse) *Enc {
 		if r.Refs != nil {
 			ref = r.Refs[i]
 		}
-		e.U32(ref)
+		e.epmCount(ref, w)
 		chars := ent.RawAnnotation
 		if chars == nil {
 			chars = append([]byte(ent.Annotation), 0)
 		}
-		e.U32(0).U32(uint32(len(chars))).Bytes(chars)
+		e.epmCount(0, w).epmCount(uint32(len(chars)), w).Bytes(chars)
+	}
+	if w {
+		e.Align(8)
 	}
 	for _, ent := range r.Entries {
 		if ent.Tower != nil {
-			e.EPMTwr(ent.Tower)
+			e.epmTwr(ent.Tower, w)
 		}
 	}
 	return e.Align(4).U32(r.Status)
@@ -208,22 +238,24 @@ type EPMLookupRequest struct {
 	VersOption uint32
 	Handle     dissect.UUID
 	MaxEnts    uint32
+	NDR64      bool
 }
 
 // EPMLookupRequest appends an ept_lookup request stub.
 func (e *Enc) EPMLookupRequest(q EPMLookupRequest) *Enc {
+	w := q.NDR64
 	e.Align(4).U32(q.Inquiry)
 	if q.Object != nil {
-		e.U32(1).UUID(*q.Object)
+		e.epmCount(1, w).UUID(*q.Object)
 	} else {
-		e.U32(0)
+		e.epmCount(0, w)
 	}
 	if q.Interface != nil {
-		e.U32(2).UUID(q.Interface.UUID).U16(q.Interface.Major).U16(q.Interface.Minor)
+		e.epmCount(2, w).UUID(q.Interface.UUID).U16(q.Interface.Major).U16(q.Interface.Minor)
 	} else {
-		e.U32(0)
+		e.epmCount(0, w)
 	}
-	e.U32(q.VersOption)
+	e.Align(4).U32(q.VersOption)
 	e.EPMHandle(0, q.Handle)
 	return e.U32(q.MaxEnts)
 }
@@ -235,20 +267,21 @@ type EPMMapRequest struct {
 	Tower     []byte
 	Handle    dissect.UUID
 	MaxTowers uint32
+	NDR64     bool
 }
 
 // EPMMapRequest appends an ept_map request stub.
 func (e *Enc) EPMMapRequest(q EPMMapRequest) *Enc {
-	e.Align(4)
+	w := q.NDR64
 	if q.Object != nil {
-		e.U32(1).UUID(*q.Object)
+		e.epmCount(1, w).UUID(*q.Object)
 	} else {
-		e.U32(0)
+		e.epmCount(0, w)
 	}
 	if q.Tower != nil {
-		e.U32(2).EPMTwr(q.Tower)
+		e.epmCount(2, w).epmTwr(q.Tower, w)
 	} else {
-		e.U32(0)
+		e.epmCount(0, w)
 	}
 	e.EPMHandle(0, q.Handle)
 	return e.U32(q.MaxTowers)
@@ -266,6 +299,7 @@ type EPMMapResponse struct {
 	NumTowers    uint32
 	SetNumTowers bool
 	Refs         []uint32
+	NDR64        bool
 }
 
 // EPMMapResponse appends an ept_map response stub.
@@ -278,9 +312,10 @@ func (e *Enc) EPMMapResponse(r EPMMapResponse) *Enc {
 	if r.SetMaxCount {
 		maxc = r.MaxCount
 	}
+	w := r.NDR64
 	e.EPMHandle(0, r.Handle)
 	e.U32(num)
-	e.U32(maxc).U32(0).U32(n)
+	e.epmCount(maxc, w).epmCount(0, w).epmCount(n, w)
 	next := uint32(3) // Windows numbers the tower referents from 3
 	for i, t := range r.Towers {
 		ref := uint32(0)
@@ -291,11 +326,11 @@ func (e *Enc) EPMMapResponse(r EPMMapResponse) *Enc {
 		if r.Refs != nil {
 			ref = r.Refs[i]
 		}
-		e.U32(ref)
+		e.epmCount(ref, w)
 	}
 	for _, t := range r.Towers {
 		if t != nil {
-			e.EPMTwr(t)
+			e.epmTwr(t, w)
 		}
 	}
 	return e.Align(4).U32(r.Status)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/rpcwatch/rpcwatch/dissect"
 	"github.com/rpcwatch/rpcwatch/dissect/dcetest"
+	"github.com/rpcwatch/rpcwatch/dissect/ndr"
 )
 
 func kindsOf(a *dissect.Anomalies) []dissect.AnomalyKind {
@@ -315,6 +316,7 @@ type stubFixture struct {
 	op   Opnum
 	resp bool
 	le   bool
+	syn  ndr.Syntax
 	b    []byte
 }
 
@@ -323,8 +325,19 @@ func stubFixtures() []stubFixture {
 	obj := dissect.MustParseUUID("a8e0653c-2744-4389-a61d-7373df8b2292")
 	dcetest.BothOrders(func(name string, le bool) {
 		add := func(n string, op Opnum, resp bool, b []byte) {
-			out = append(out, stubFixture{n + "/" + name, op, resp, le, b})
+			out = append(out, stubFixture{n + "/" + name, op, resp, le, ndr.NDR20, b})
 		}
+		add64 := func(n string, op Opnum, resp bool, b []byte) {
+			out = append(out, stubFixture{n + "-ndr64/" + name, op, resp, le, ndr.NDR64, b})
+		}
+		s38 := dcetest.EPMSambaLookup38()
+		s38.NDR64 = true
+		add64("samba38", OpLookup, true, lookupStub(le, s38))
+		add64("map-4", OpMap, true, mapStub(le, dcetest.EPMMapResponse{Towers: mapTowers(4), NDR64: true}))
+		add64("map-request", OpMap, false, dcetest.New(le).EPMMapRequest(dcetest.EPMMapRequest{Object: &obj,
+			Tower: dcetest.EPMTowerTCP(netlogon, netip.IPv4Unspecified(), 135), MaxTowers: 4, NDR64: true}).B)
+		add64("lookup-request", OpLookup, false, dcetest.New(le).EPMLookupRequest(dcetest.EPMLookupRequest{
+			Object: &obj, Interface: &samr, VersOption: 1, MaxEnts: 500, NDR64: true}).B)
 		add("samba38", OpLookup, true, lookupStub(le, dcetest.EPMSambaLookup38()))
 		add("lookup-null-tower", OpLookup, true, lookupStub(le, dcetest.EPMLookupResponse{Entries: []dcetest.EPMEntry{
 			{Annotation: "x"}, {Tower: dcetest.EPMTowerUDP(samr, kbAddr, 1039), Annotation: "fused"}}}))
@@ -352,22 +365,22 @@ func decodeFixture(f stubFixture, d *decoded) {
 	d.entries = d.entries[:0]
 	switch {
 	case f.op == OpLookup && f.resp:
-		_, d.err = d.lookupResp.Decode(f.b, f.le)
+		_, d.err = d.lookupResp.DecodeSyntax(f.b, f.le, f.syn)
 		var it EntryIter
 		for it.Reset(&d.lookupResp); it.Next(); {
 			e := it.Entry()
 			d.entries = append(d.entries, e.Tower.Binding.String()+"|"+string(e.Annotation))
 		}
 	case f.op == OpLookup:
-		_, d.err = d.lookupReq.Decode(f.b, f.le)
+		_, d.err = d.lookupReq.DecodeSyntax(f.b, f.le, f.syn)
 	case f.resp:
-		_, d.err = d.mapResp.Decode(f.b, f.le)
+		_, d.err = d.mapResp.DecodeSyntax(f.b, f.le, f.syn)
 		var it TowerIter
 		for it.Reset(&d.mapResp); it.Next(); {
 			d.entries = append(d.entries, it.Tower().Tower.Binding.String())
 		}
 	default:
-		_, d.err = d.mapReq.Decode(f.b, f.le)
+		_, d.err = d.mapReq.DecodeSyntax(f.b, f.le, f.syn)
 	}
 }
 
@@ -406,6 +419,49 @@ func TestStubTruncation(t *testing.T) {
 			}
 			if !errors.Is(d.err, dissect.ErrShort) && !errors.Is(d.err, dissect.ErrLength) {
 				t.Fatalf("%s[:%d]: error %v", f.name, n, d.err)
+			}
+		}
+	}
+}
+
+// TestNDR64Stubs decodes the NDR64 fixtures and checks they say what their
+// NDR 2.0 twins say.
+func TestNDR64Stubs(t *testing.T) {
+	fx := stubFixtures()
+	byName := map[string]stubFixture{}
+	for _, f := range fx {
+		byName[f.name] = f
+	}
+	for _, f := range fx {
+		if f.syn != ndr.NDR64 {
+			continue
+		}
+		twin := byName[strings.Replace(f.name, "-ndr64", "", 1)]
+		var a, b decoded
+		decodeFixture(f, &a)
+		decodeFixture(twin, &b)
+		if a.err != nil || b.err != nil {
+			t.Fatalf("%s: errors %v / %v", f.name, a.err, b.err)
+		}
+		if len(a.entries) != len(b.entries) {
+			t.Fatalf("%s: %d entries, NDR 2.0 twin %d", f.name, len(a.entries), len(b.entries))
+		}
+		for i := range a.entries {
+			if a.entries[i] != b.entries[i] {
+				t.Fatalf("%s entry %d: %q vs %q", f.name, i, a.entries[i], b.entries[i])
+			}
+		}
+		if f.op == OpMap && !f.resp && (a.mapReq.Tower.Binding != b.mapReq.Tower.Binding || a.mapReq.MaxTowers != 4 || a.mapReq.Object != b.mapReq.Object) {
+			t.Fatalf("%s: map request differs", f.name)
+		}
+		if f.op == OpLookup && !f.resp && (a.lookupReq.Interface != samr || a.lookupReq.MaxEnts != 500 || a.lookupReq.ObjectRef == 0) {
+			t.Fatalf("%s: lookup request %+v", f.name, a.lookupReq)
+		}
+		for _, an := range []*dissect.Anomalies{&a.lookupResp.Anomalies, &a.mapResp.Anomalies, &a.mapReq.Anomalies, &a.lookupReq.Anomalies} {
+			for i := 0; i < an.Len(); i++ {
+				if k := an.At(i).Kind; k != dissect.AnomEPMStatusWithEntries {
+					t.Fatalf("%s: anomaly %v", f.name, k)
+				}
 			}
 		}
 	}
