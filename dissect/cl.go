@@ -189,7 +189,8 @@ type CLPDU struct {
 	// Body is the PDU body (Header.BodyLen bytes, fewer when Truncated):
 	// the stub of a request or response fragment.
 	Body []byte
-	// Status is the status of a fault or reject (a nca_s_* or Win32 code).
+	// Status is the status of a fault or reject (an nca_* or Win32 code;
+	// name it with [StatusName]).
 	Status  uint32
 	Fack    Fack // fack, and nocall when it carries a body
 	HasFack bool

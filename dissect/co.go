@@ -360,7 +360,7 @@ type COPDU struct {
 	HasObject   bool
 	CancelCount uint8  // response, fault
 	FaultFlags  uint8  // fault: the reserved byte; bit 0 = extended error present (MS-RPCE)
-	Status      uint32 // fault
+	Status      uint32 // fault: an nca_s_* or Win32 code; name it with [StatusName]
 
 	// bind, bind_ack, alter_context, alter_context_resp
 	MaxXmit    uint16 // max_xmit_frag
