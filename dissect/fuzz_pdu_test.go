@@ -276,6 +276,18 @@ func FuzzCLReassembly(f *testing.F) {
 			ds = append(ds, h.Build(fs[i].Body, nil))
 		}
 		f.Add(clEncode(ds...))
+		// two interleaved calls (request and response of one activity and
+		// sequence number), a fragment past the last, a second lastfrag
+		a := clCut(f, le, dissect.PTypeRequest, 2, body[:400], 2)
+		r := clCut(f, le, dissect.PTypeResponse, 2, body[400:], 3)
+		past := clHeader(le, dissect.PTypeRequest)
+		past.Flags1, past.FragNum, past.Seq, past.Activity = dissect.CLFrag, 5, 2, clActivity
+		raw := func(p *dissect.CLPDU) []byte {
+			h := clHeader(le, p.Header.Type)
+			h.Flags1, h.FragNum, h.Seq, h.Activity = p.Header.Flags1, p.Header.FragNum, p.Header.Seq, p.Header.Activity
+			return h.Build(p.Body, nil)
+		}
+		f.Add(clEncode(raw(a[1]), raw(r[0]), past.Build([]byte("past"), nil), raw(r[2]), raw(a[0]), raw(r[1]), raw(a[1])))
 	}
 	var ds [][]byte
 	for _, q := range capturePDUs(f, "icsnpp-profinet_io_cm_write.pcapng") {
