@@ -5,7 +5,7 @@
 // [github.com/rpcwatch/rpcwatch/dissect.StatusName].
 //
 // The tables cover every interface that Zeek's DCE-RPC scripts and
-// Suricata's dcerpc module name (about 225), plus the DCE, DCOM, PROFINET and
+// Suricata's dcerpc module name (224), plus the DCE, DCOM, PROFINET and
 // Samba interfaces rpcwatch meets on port 135 and in EPM towers. Where the
 // sources disagree, the table picks one spelling and a comment next to the
 // entry says which and why; the other spelling is kept as the entry's
@@ -21,7 +21,10 @@
 //
 // [Interface], [Describe], [Opnum] and [ByName] do not allocate: they look a
 // value up in maps built once in init and return strings that live as long
-// as the program. TestNoAllocs enforces this with testing.AllocsPerRun.
+// as the program. TestNoAllocs enforces this with testing.AllocsPerRun. A
+// sorted array searched by binary search was measured against the map
+// (BenchmarkInterface/sorted); on this table of about 240 UUIDs the two are
+// within noise of each other, so the simpler map is used.
 //
 // # Security
 //

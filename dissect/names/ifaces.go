@@ -31,8 +31,8 @@ var ifaceTable = []iface{
 	{uuid: "000001a0-0000-0000-c000-000000000046", name: "ISystemActivator", alias: "IRemoteSCMActivator",
 		desc: "DCOM activation, RemoteCreateInstance (MS-DCOM IRemoteSCMActivator)", ops: systemActivatorOps},
 	// MS-DCOM, Zeek and Suricata call 000001a0 IRemoteSCMActivator; the
-	// Windows headers and Wireshark call it ISystemActivator. The brief for
-	// this package asked for ISystemActivator; the MS-DCOM name is the alias.
+	// Windows headers and Wireshark call it ISystemActivator, which rpcwatch
+	// prints. The MS-DCOM name is the alias.
 	{uuid: "4d9f4ab8-7d1c-11cf-861e-0020af6e7c57", name: "IRemoteActivation", alias: "IActivation",
 		desc: "legacy DCOM activation, RemoteActivation (MS-DCOM IActivation)", ops: remoteActivationOps},
 	// MS-DCOM, Zeek and Suricata say IActivation; Wireshark and the dissect
