@@ -83,12 +83,25 @@ func (c *Conn) emit(h Handler, k EventKind, from Role, frame uint64, t time.Time
 // Segment feeds one segment sent by side from, delivering the PDUs it
 // completes and the events it causes through h (which may be nil).
 func (c *Conn) Segment(from flow.Side, seg *Segment, h Handler) {
+	c.segment(from, seg, h, true)
+}
+
+// Control follows the handshake and teardown of a segment, reporting events
+// as Segment does, but leaves the streams alone: for conversations whose
+// payload the caller does not reassemble (not, or not yet, known to carry
+// the protocol). Feeding only the control segments of such a conversation
+// to Segment would instead show its unseen payload as lost bytes.
+func (c *Conn) Control(from flow.Side, seg *Segment, h Handler) {
+	c.segment(from, seg, h, false)
+}
+
+func (c *Conn) segment(from flow.Side, seg *Segment, h Handler, feed bool) {
 	f := seg.Flags
 	if f&SYN != 0 {
 		if f&ACK == 0 {
-			c.syn(from, seg, h)
+			c.syn(from, seg, h, feed)
 		} else {
-			c.synAck(from, seg, h)
+			c.synAck(from, seg, h, feed)
 		}
 		return
 	}
@@ -100,7 +113,7 @@ func (c *Conn) Segment(from flow.Side, seg *Segment, h Handler) {
 	}
 	r := c.roleOf(from)
 	if f&RST != 0 {
-		c.rst(r, seg, h)
+		c.rst(r, seg, h, feed)
 		return
 	}
 	if c.state == StateSynSent && len(seg.Payload) > 0 {
@@ -109,10 +122,12 @@ func (c *Conn) Segment(from flow.Side, seg *Segment, h Handler) {
 		c.answered = true
 		c.emit(h, EvEstablished, r, seg.Frame, seg.Time, c.synFrame)
 	}
-	if f&ACK != 0 {
-		c.dir[r.Other()].Ack(seg.Ack, h)
+	if feed {
+		if f&ACK != 0 {
+			c.dir[r.Other()].Ack(seg.Ack, h)
+		}
+		c.dir[r].Push(seg, h)
 	}
-	c.dir[r].Push(seg, h)
 	if f&FIN != 0 && !c.fin[r] && c.state != StateClosed {
 		c.fin[r] = true
 		if c.fin[r.Other()] {
@@ -124,10 +139,12 @@ func (c *Conn) Segment(from flow.Side, seg *Segment, h Handler) {
 	}
 }
 
-func (c *Conn) syn(from flow.Side, seg *Segment, h Handler) {
+func (c *Conn) syn(from flow.Side, seg *Segment, h Handler, feed bool) {
 	if c.state != StateNew {
 		if c.source == RoleFromSYN && from != c.server && seg.Seq == c.clientISN {
-			c.dir[Client].Push(seg, h) // retransmitted SYN: counted, nothing new
+			if feed {
+				c.dir[Client].Push(seg, h) // retransmitted SYN: counted, nothing new
+			}
 			return
 		}
 		// A new connection on the same ports: finish the old one.
@@ -139,10 +156,12 @@ func (c *Conn) syn(from flow.Side, seg *Segment, h Handler) {
 	c.state = StateSynSent
 	c.synFrame, c.synTime, c.clientISN = seg.Frame, seg.Time, seg.Seq
 	c.emit(h, EvSYN, Client, seg.Frame, seg.Time, 0)
-	c.dir[Client].Push(seg, h)
+	if feed {
+		c.dir[Client].Push(seg, h)
+	}
 }
 
-func (c *Conn) synAck(from flow.Side, seg *Segment, h Handler) {
+func (c *Conn) synAck(from flow.Side, seg *Segment, h Handler, feed bool) {
 	switch {
 	case c.state == StateNew:
 		c.server, c.source = from, RoleFromSYNACK
@@ -156,11 +175,12 @@ func (c *Conn) synAck(from flow.Side, seg *Segment, h Handler) {
 	}
 	// Otherwise a retransmitted SYN-ACK, or one from the client's side
 	// (simultaneous open): the stream counts it and moves on.
-	r := c.roleOf(from)
-	c.dir[r].Push(seg, h)
+	if feed {
+		c.dir[c.roleOf(from)].Push(seg, h)
+	}
 }
 
-func (c *Conn) rst(r Role, seg *Segment, h Handler) {
+func (c *Conn) rst(r Role, seg *Segment, h Handler, feed bool) {
 	switch c.state {
 	case StateSynSent:
 		c.answered = true
@@ -172,8 +192,11 @@ func (c *Conn) rst(r Role, seg *Segment, h Handler) {
 	case StateEstablished, StateClosing:
 		c.emit(h, EvReset, r, seg.Frame, seg.Time, 0)
 	}
-	c.dir[r].Push(seg, h)
+	if feed {
+		c.dir[r].Push(seg, h)
+	}
 	c.dir[r.Other()].Close(h)
+	c.dir[r].Close(h)
 	c.state = StateClosed
 }
 

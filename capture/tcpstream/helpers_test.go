@@ -31,31 +31,40 @@ func lenFramer(b []byte) (int, error) {
 	return int(n), nil
 }
 
-// dceFramer frames DCE/RPC connection-oriented PDUs the way the dissector's
-// framer will: version 5, minor version 0, a known packet type, a drep
-// integer representation of 0 or 1, and frag_length (in drep order, at byte
-// 8) of at least the 16-byte common header.
+// dceFramer frames DCE/RPC connection-oriented PDUs by the header facts of
+// C706 chapter 12: rpc_vers 5, rpc_vers_minor 0 or 1, a connection-oriented
+// PDU type (request 0, response 2, fault 3, bind 11 to orphaned 19, rts 20),
+// a drep of 0x00 or 0x10 with floating-point rep 0..3 and zero reserved
+// bytes, frag_length (in drep order, at byte 8) of at least the 16-byte
+// header, and an auth_length whose 8-byte sec_trailer and token fit in the
+// fragment. It rejects as soon as the bytes it has rule a header out, so
+// that resynchronisation does not wait for bytes it does not need.
 func dceFramer(b []byte) (int, error) {
 	switch {
 	case len(b) >= 1 && b[0] != 5,
-		len(b) >= 2 && b[1] != 0,
-		len(b) >= 3 && b[2] > 19,
-		len(b) >= 5 && b[4]&0xe0 != 0: // int rep is the high nibble: 0 or 1
+		len(b) >= 2 && b[1] > 1,
+		len(b) >= 3 && !coType(b[2]),
+		len(b) >= 5 && b[4] != 0x00 && b[4] != 0x10,
+		len(b) >= 6 && b[5] > 3,
+		len(b) >= 7 && b[6] != 0,
+		len(b) >= 8 && b[7] != 0:
 		return 0, errNotHeader
-	case len(b) < 10:
+	case len(b) < 12:
 		return 0, ErrNeedMore
 	}
-	var n uint16
-	if b[4]&0x10 != 0 {
-		n = binary.LittleEndian.Uint16(b[8:])
+	var n, auth int
+	if b[4] == 0x10 {
+		n, auth = int(binary.LittleEndian.Uint16(b[8:])), int(binary.LittleEndian.Uint16(b[10:]))
 	} else {
-		n = binary.BigEndian.Uint16(b[8:])
+		n, auth = int(binary.BigEndian.Uint16(b[8:])), int(binary.BigEndian.Uint16(b[10:]))
 	}
-	if n < 16 {
+	if n < 16 || (auth > 0 && 16+8+auth > n) {
 		return 0, errNotHeader
 	}
-	return int(n), nil
+	return n, nil
 }
+
+func coType(t byte) bool { return t == 0 || t == 2 || t == 3 || (t >= 11 && t <= 20) }
 
 // genLenPDUs returns n records of lengths in [lo, hi] whose body bytes are
 // all >= 0x80: no window that starts inside a body can read as a plausible
