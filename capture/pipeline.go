@@ -98,19 +98,23 @@ const (
 	flowOther
 )
 
-// rpcProbe is how many payload-carrying segments a TCP conversation may
-// show before the pipeline decides it is not DCE/RPC (a capture can start in
-// the middle of a PDU).
-const rpcProbe = 4
+// A TCP conversation is judged not to carry DCE/RPC when its stream has
+// taken rpcProbeBytes of payload without cutting a PDU, or rpcProbeBadBytes
+// once the framer has rejected what should have been a header. A capture
+// can start in the middle of a large PDU (a Kerberos bind can exceed 4 KiB),
+// so the stream is given room to resynchronise at the next header first.
+const (
+	rpcProbeBytes    = 16 << 10
+	rpcProbeBadBytes = 8 << 10
+)
 
 // flowState is the per-conversation state, kept in preallocated flow table
 // slots and reused.
 type flowState struct {
-	kind   flowKind
-	probes uint8
-	conn   *tcpstream.Conn
-	assoc  assoc
-	key    flow.Key
+	kind  flowKind
+	conn  *tcpstream.Conn
+	assoc assoc
+	key   flow.Key
 }
 
 // worker owns one decoder, one flow-table shard and the reused decode
@@ -153,7 +157,7 @@ func newWorker(cfg Config, h event.Handler) (*worker, error) {
 		Idle: cfg.FlowIdle,
 		Init: func(k flow.Key, v *flowState) {
 			conn := v.conn
-			v.kind, v.probes, v.key = flowUnknown, 0, k
+			v.kind, v.key = flowUnknown, k
 			hint := k.LowPort()
 			if conn == nil {
 				conn = tcpstream.NewConn(framePDU, cfg.Stream, hint)
@@ -239,24 +243,24 @@ func (w *worker) packet(lt decode.LinkType, frame []byte, num int64, ts time.Tim
 func (w *worker) tcp(p *decode.Packet, num int64, ts time.Time) {
 	k, side := flow.NewKey(flow.TCP, p.Src, p.SrcPort, p.Dst, p.DstPort)
 	f, _ := w.flows.Get(k, ts)
+	if f.kind == flowOther {
+		return // judged not to carry DCE/RPC: nothing more to learn from it
+	}
+	seg := tcpstream.Segment{Seq: p.TCP.Seq, Ack: p.TCP.Ack, Flags: tcpstream.Flags(p.TCP.Flags & 0xff),
+		Frame: uint64(num), Time: ts, Payload: p.Payload}
+	w.cur, w.curKey = f, k
+	f.conn.Segment(side, &seg, w.shim)
+	w.cur = nil
 	if f.kind == flowUnknown && len(p.Payload) > 0 {
-		if _, err := dissect.PeekCO(p.Payload); err == nil {
-			f.kind = flowRPC
-		} else if f.probes++; f.probes >= rpcProbe {
+		// Still undecided: the stream buffers and frames the bytes; the
+		// first PDU it cuts (streamPDU) makes the flow RPC. Without one
+		// after enough bytes, stop: the rest of the flow is not looked at.
+		st := f.conn.Stats()
+		if st.Bytes >= rpcProbeBytes || (st.BadHeaders > 0 && st.Bytes >= rpcProbeBadBytes) {
 			f.kind = flowOther
 			w.stats.NonRPCFlows++
 		}
 	}
-	seg := tcpstream.Segment{Seq: p.TCP.Seq, Ack: p.TCP.Ack, Flags: tcpstream.Flags(p.TCP.Flags & 0xff),
-		Frame: uint64(num), Time: ts}
-	if f.kind == flowRPC {
-		seg.Payload = p.Payload
-	} else if p.TCP.Flags&(decode.FlagSYN|decode.FlagFIN|decode.FlagRST) == 0 {
-		return // not DCE/RPC (yet): only control segments matter
-	}
-	w.cur, w.curKey = f, k
-	f.conn.Segment(side, &seg, w.shim)
-	w.cur = nil
 }
 
 // endpoints returns the client and server of the current flow, as its
@@ -269,6 +273,7 @@ func (w *worker) endpoints() (client, server netip.AddrPort) {
 }
 
 func (w *worker) streamPDU(p *tcpstream.PDU) {
+	w.cur.kind = flowRPC
 	client, server := w.endpoints()
 	m := &w.meta
 	m.first, m.last, m.timeNs = int64(p.FirstFrame), int64(p.LastFrame), p.Time.UnixNano()
