@@ -36,16 +36,20 @@
 //
 // All input is hostile. Every count and length read from the wire is
 // checked against the bytes that remain before it is used, no allocation is
-// sized from the wire, and every loop is bounded by the remaining bytes and
-// by explicit limits (MaxExtents ORPC extents, MaxActivationProperties
-// properties, MaxInterfaceRefs decoded OBJREFs, MaxRequestedProtseqs kept
-// protocol sequences). Inconsistencies - wNumEntries beyond the data,
-// max_count disagreeing with wNumEntries, wSecurityOffset out of range or
-// not right after the string bindings, missing terminators, odd lengths,
-// unknown tower ids, invalid addresses, bad OBJREF signatures, property
-// sizes beyond the blob - are recorded as dissect.Anomaly values with byte
-// offsets and decoding continues where it safely can; input that cannot be
-// decoded at all returns a dissect sentinel error. Fuzz targets for every
-// decoder, seeded with fixtures and with stubs from real captures, check
-// that no input panics. Non-test files do not import fmt (TestNoFmt).
+// sized from the wire, and every loop is bounded by the remaining bytes
+// (each entry, pointer or extent consumes input) and, where values are
+// kept, by explicit limits: MaxActivationProperties properties,
+// MaxInterfaceRefs decoded OBJREFs, MaxRequestedProtseqs kept protocol
+// sequences; SplitFused looks at most at MaxFusedParts parts of 45-byte
+// literals. Inconsistencies - wNumEntries beyond the data, max_count
+// disagreeing with wNumEntries, wSecurityOffset out of range or not right
+// after the string bindings, missing terminators, odd lengths, unknown
+// tower ids, invalid addresses, bad OBJREF signatures, property sizes
+// beyond the blob, more than MaxExtents ORPC extents - are recorded as
+// dissect.Anomaly values with byte offsets and decoding continues where it
+// safely can; input that cannot be decoded at all returns a dissect
+// sentinel error. Fuzz targets for every decoder, seeded with fixtures and
+// with stubs from real captures, check that no input panics and that the
+// iterators agree with the decoder's counts. Non-test files do not import
+// fmt (TestNoFmt).
 package dcom

@@ -33,6 +33,11 @@ const MaxExtents = 64
 // The extents (error information, context) are skipped; their ids are not
 // kept.
 type ORPCThat struct {
+	// Flags:
+	//
+	//	bit 0     ORPCF_LOCAL: the call is local to the machine
+	//	bits 1-4  ORPCF_RESERVED1..4
+	//	others    unused (0)
 	Flags uint32
 	// HasExtensions reports a non-NULL extensions pointer.
 	HasExtensions bool
