@@ -43,7 +43,7 @@ type coKey struct {
 // TCP port 135); fragments are concatenated per direction and call_id;
 // encrypted stubs (auth level packet privacy) are skipped. CL calls are
 // recognised by the interface UUID in their header.
-func epmCalls(t *testing.T, path string) []epmCall {
+func epmCalls(t testing.TB, path string) []epmCall {
 	t.Helper()
 	var out []epmCall
 	ctxIface := map[string]map[uint16]dissect.UUID{} // client>server → ctx id → abstract syntax
