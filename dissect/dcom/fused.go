@@ -71,7 +71,7 @@ func SplitFused(addr []byte, out *[MaxFusedParts]netip.Addr) int {
 	var valid [maxFusedInput]uint64
 	for i := range addr {
 		for l := 1; l <= maxLen && i+l <= len(addr); l++ {
-			if _, ok := plausibleIP(addr[i : i+l]); ok {
+			if _, ok := plausibleIP(addr[i:i+l], colon); ok {
 				valid[i] |= 1 << (l - 1)
 			}
 		}
@@ -81,7 +81,7 @@ func SplitFused(addr []byte, out *[MaxFusedParts]netip.Addr) int {
 	switch {
 	case s.found == 1:
 		for k := 0; k < s.n; k++ {
-			out[k], _ = plausibleIP(addr[s.cuts[k]:s.cuts[k+1]])
+			out[k], _ = plausibleIP(addr[s.cuts[k]:s.cuts[k+1]], colon)
 		}
 		return s.n
 	case s.found > 1:
@@ -139,9 +139,13 @@ func (s *fusedSearch) walk(i, depth int) bool {
 	return done
 }
 
-// plausibleIP parses a strict IP literal that an interface could carry.
-func plausibleIP(b []byte) (netip.Addr, bool) {
-	ip, ok := ParseIP(b)
+// plausibleIP parses a strict IP literal that an interface could carry;
+// v6 false skips the IPv6 parser (the input has no colon at all).
+func plausibleIP(b []byte, v6 bool) (netip.Addr, bool) {
+	ip, ok := parseIPv4(b)
+	if !ok && v6 {
+		ip, ok = parseIPv6(b)
+	}
 	if !ok {
 		return ip, false
 	}
