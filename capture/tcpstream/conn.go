@@ -147,10 +147,13 @@ func (c *Conn) syn(from flow.Side, seg *Segment, h Handler, feed bool) {
 			}
 			return
 		}
-		// A new connection on the same ports: finish the old one.
+		// A new connection on the same ports: finish the old one. The
+		// counters go on (they describe the flow table entry).
 		c.Flush(h)
 		f, lim, hint := c.dir[0].framer, c.dir[0].lim, c.hint
+		st := [2]Stats{c.dir[0].stats, c.dir[1].stats}
 		c.Reset(f, lim, hint)
+		c.dir[0].stats, c.dir[1].stats = st[0], st[1]
 	}
 	c.server, c.source = from.Other(), RoleFromSYN
 	c.state = StateSynSent

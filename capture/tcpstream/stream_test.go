@@ -515,3 +515,57 @@ func TestFramerErrorTypes(t *testing.T) {
 		t.Fatalf("stats %+v", st)
 	}
 }
+
+func TestStreamJumpsAndEdges(t *testing.T) {
+	rng := rand.New(rand.NewSource(12))
+	pdus := genLenPDUs(rng, 4, 300, 300)
+	b := concat(pdus)
+	at := func(s *Stream, h PDUHandler, seq uint32, f Flags, p []byte) {
+		seg := Segment{Seq: seq, Flags: f | ACK, Payload: p, Frame: 1}
+		s.Push(&seg, h)
+	}
+
+	// Ten megabytes lost to the capture: the next segment is far beyond
+	// the window, so the hole is decided at once and framing resumes there.
+	s := NewStream(lenFramer, Limits{MaxBuffered: 4096})
+	var rec recorder
+	at(s, &rec, 100, 0, b[:450]) // PDU 0 and half of PDU 1
+	at(s, &rec, 100+10<<20, 0, b[600:])
+	samePDUs(t, rec.pdus, [][]byte{pdus[0], pdus[2], pdus[3]})
+	if st := s.Stats(); st.Gaps != 1 || st.GapBytes != 10<<20-450 || st.Skipped != 150 || st.Resyncs != 1 {
+		t.Fatalf("after a jump: %+v", st)
+	}
+	checkAccounting(t, s)
+
+	// Mid-stream start, then a retransmission of bytes from before the
+	// first one seen: ignored, not duplicate.
+	s = NewStream(lenFramer, Limits{})
+	rec = recorder{}
+	at(s, &rec, 5000+300, 0, b[300:600])
+	at(s, &rec, 5000, 0, b[:600])
+	if st := s.Stats(); st.Ignored != 300 || st.DupBytes != 300 || st.PDUs != 1 {
+		t.Fatalf("before the anchor: %+v", st)
+	}
+
+	// A FIN seen beyond a hole, then a RST: the hole and the bytes up to
+	// the FIN count as lost.
+	s = NewStream(lenFramer, Limits{})
+	rec = recorder{}
+	at(s, &rec, 0, 0, b[:300])
+	at(s, &rec, 600, FIN, b[600:900])
+	at(s, &rec, 1000, RST, []byte{1, 2, 3})
+	samePDUs(t, rec.pdus, [][]byte{pdus[0], pdus[2]})
+	if st := s.Stats(); !s.Closed() || st.Gaps != 1 || st.GapBytes != 300 || st.Ignored != 3 {
+		t.Fatalf("FIN then RST: closed %v %+v", s.Closed(), st)
+	}
+	// A Close with the FIN's data missing entirely counts the bytes up to
+	// the FIN as a gap.
+	s = NewStream(lenFramer, Limits{})
+	at(s, nil, 0, 0, b[:300])
+	at(s, nil, 900, FIN, nil)
+	s.Close(nil)
+	if st := s.Stats(); st.Gaps != 1 || st.GapBytes != 600 || st.PDUs != 1 {
+		t.Fatalf("Close before FIN's data: %+v", st)
+	}
+	checkAccounting(t, s)
+}
