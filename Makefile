@@ -28,8 +28,9 @@ unit:
 # Everything CI must run.
 test: deps fmt-check vet unit
 
-# Runs rpcwatch on a capture bundled in testdata/.
-demo: build
+# Runs rpcwatch on a capture bundled in testdata/ (deps: the build needs
+# libpcap's headers for live capture).
+demo: deps build
 	./bin/rpcwatch read testdata/samba-epm-loopback.pcap
 
 # Runs every fuzz target for FUZZTIME each (not part of test).
