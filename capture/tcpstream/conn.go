@@ -141,7 +141,7 @@ func (c *Conn) segment(from flow.Side, seg *Segment, h Handler, feed bool) {
 
 func (c *Conn) syn(from flow.Side, seg *Segment, h Handler, feed bool) {
 	if c.state != StateNew {
-		if c.source == RoleFromSYN && from != c.server && seg.Seq == c.clientISN {
+		if c.source != RoleFromHint && from != c.server && seg.Seq == c.clientISN {
 			if feed {
 				c.dir[Client].Push(seg, h) // retransmitted SYN: counted, nothing new
 			}
@@ -170,6 +170,7 @@ func (c *Conn) synAck(from flow.Side, seg *Segment, h Handler, feed bool) {
 		c.server, c.source = from, RoleFromSYNACK
 		c.state = StateEstablished
 		c.answered = true
+		c.clientISN = seg.Ack - 1 // so that the SYN, if it shows up late, is known
 		c.emit(h, EvEstablished, Server, seg.Frame, seg.Time, 0)
 	case c.state == StateSynSent && from == c.server:
 		c.state = StateEstablished

@@ -166,6 +166,10 @@ func TestConnSynAckWithoutSyn(t *testing.T) {
 	w.send(srv, SYN|ACK, nil)
 	w.send(cli, ACK, nil)
 	w.send(cli, PSH|ACK, req)
+	// The SYN, captured late (after its answer, which acknowledged 10), is
+	// not a new connection.
+	w.seq[cli] = 9
+	w.send(cli, SYN, nil)
 	checkEvents(t, w, []ev{{EvEstablished, Server, 1, 0}})
 	if w.c.Server() != srv || w.c.RoleSource() != RoleFromSYNACK || len(w.rec.pdus) != 1 || w.rec.meta[0].From != Client {
 		t.Fatalf("server %v source %v pdus %d", w.c.Server(), w.c.RoleSource(), len(w.rec.pdus))
