@@ -71,6 +71,11 @@ func TestNoAllocs(t *testing.T) {
 	fast := newFeeder(dceFramer, Limits{}, pdus, whole, &h)
 	split := newFeeder(dceFramer, Limits{}, pdus, thirds, &h)
 	reord := newFeeder(dceFramer, Limits{}, pdus, thirdsReordered, &h)
+	// Retransmissions and a repacketized overlap of every PDU.
+	retrans := newFeeder(dceFramer, Limits{}, pdus, func(p []byte, off int) []tseg {
+		s := thirds(p, off)
+		return []tseg{s[0], s[1], s[0], {off + 5, p[5 : len(p)/2]}, s[2], s[2]}
+	}, &h)
 	oneByte := newFeeder(lenFramer, Limits{}, genLenPDUs(rng, 4, 4, 200), func(p []byte, off int) []tseg {
 		return cutStream(p, func() int { return 1 })
 	}, &h)
@@ -154,6 +159,7 @@ func TestNoAllocs(t *testing.T) {
 		{"PDUs split over 3 segments", split.round},
 		{"split and reordered", reord.round},
 		{"one-byte segments", oneByte.round},
+		{"retransmitted and overlapping segments", retrans.round},
 		{"lost segments and resync", lostRound},
 		{"conn handshake, data, FIN", life},
 		{"conns churning through a flow table", churn},
@@ -168,6 +174,9 @@ func TestNoAllocs(t *testing.T) {
 	}
 	if st := lost.s.Stats(); st.Gaps == 0 || st.Resyncs == 0 || st.Resyncs > st.Gaps || st.PDUs == 0 {
 		t.Errorf("lost feeder did not exercise gaps: %+v", st)
+	}
+	if st := retrans.s.Stats(); st.DupBytes == 0 || st.Gaps != 0 || st.Skipped != 0 {
+		t.Errorf("retransmission feeder: %+v", st)
 	}
 	if st := fast.s.Stats(); st.Copied != 0 {
 		t.Errorf("in-order single-PDU segments were copied: %+v", st)
