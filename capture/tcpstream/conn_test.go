@@ -254,3 +254,45 @@ func TestEnumStrings(t *testing.T) {
 		}
 	}
 }
+
+func TestConnResetThenReuseEqualsFresh(t *testing.T) {
+	// Connection A leaves state everywhere (held data, a half PDU, FIN,
+	// counters); after Reset, connection B must look exactly as on a fresh
+	// Conn.
+	reqA, respA := dcePair(20, true)
+	reqB, respB := dcePair(21, false)
+	playA := func(w *wire) {
+		w.send(cli, SYN, nil)
+		w.send(srv, SYN|ACK, nil)
+		w.send(cli, PSH|ACK, reqA[:20])
+		w.seq[srv] += 10
+		w.send(srv, PSH|ACK, respA[10:])
+		w.send(cli, FIN|ACK, nil)
+	}
+	playB := func(w *wire) {
+		w.send(srv, PSH|ACK, respB)
+		w.send(cli, PSH|ACK, reqB[:7])
+		w.send(cli, PSH|ACK, reqB[7:])
+		w.send(srv, RST, nil)
+	}
+	reused := newWire(srv, 1, 2)
+	playA(reused)
+	reused.c.Reset(dceFramer, Limits{}, srv)
+	reused.rec, reused.frame = recorder{}, 0
+	reused.seq = [2]uint32{500, 900}
+	playB(reused)
+
+	fresh := newWire(srv, 500, 900)
+	playB(fresh)
+	samePDUs(t, reused.rec.pdus, fresh.rec.pdus)
+	sameMeta := slices.EqualFunc(reused.rec.meta, fresh.rec.meta, func(a, b PDU) bool {
+		return a.Seq == b.Seq && a.From == b.From && a.FirstFrame == b.FirstFrame && a.LastFrame == b.LastFrame &&
+			a.Time.Equal(b.Time) && a.Copied == b.Copied && a.AfterGap == b.AfterGap
+	})
+	if !slices.Equal(reused.events(), fresh.events()) || !sameMeta {
+		t.Fatalf("reused conn: events %v meta %+v\nfresh: events %v meta %+v", reused.events(), reused.rec.meta, fresh.events(), fresh.rec.meta)
+	}
+	if reused.c.Stats() != fresh.c.Stats() || reused.c.State() != fresh.c.State() || reused.c.RoleSource() != fresh.c.RoleSource() {
+		t.Fatalf("reused stats %+v state %v, fresh %+v state %v", reused.c.Stats(), reused.c.State(), fresh.c.Stats(), fresh.c.State())
+	}
+}
