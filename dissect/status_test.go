@@ -224,8 +224,8 @@ func TestAppendStatus(t *testing.T) {
 	}
 }
 
-// TestAppendStatusEveryCode walks all 2^32 codes. It takes about a minute,
-// so it runs only with RPCWATCH_EXHAUSTIVE=1.
+// TestAppendStatusEveryCode walks all 2^32 codes. It needs about 100 s of
+// CPU, so it runs only with RPCWATCH_EXHAUSTIVE=1.
 func TestAppendStatusEveryCode(t *testing.T) {
 	if os.Getenv("RPCWATCH_EXHAUSTIVE") == "" {
 		t.Skip("set RPCWATCH_EXHAUSTIVE=1 to walk every uint32")
