@@ -23,8 +23,9 @@
 // value up in maps built once in init and return strings that live as long
 // as the program. TestNoAllocs enforces this with testing.AllocsPerRun. A
 // sorted array searched by binary search was measured against the map
-// (BenchmarkInterface/sorted); on this table of about 240 UUIDs the two are
-// within noise of each other, so the simpler map is used.
+// (BenchmarkInterface/sorted): over the 239 UUIDs with as many misses mixed
+// in, the map took 11-17 ns per lookup and the binary search 18-19 ns, so
+// the map is used.
 //
 // # Security
 //
