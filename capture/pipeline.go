@@ -168,6 +168,12 @@ func newWorker(cfg Config, h event.Handler) (*worker, error) {
 			v.assoc.reset(cfg.CO)
 		},
 		Evict: func(k flow.Key, v *flowState, why flow.Reason) {
+			// deliver what the flow's streams still hold before the slot
+			// is reused (expiry, eviction, flush)
+			prev, prevKey := w.cur, w.curKey
+			w.cur, w.curKey = v, k
+			v.conn.Flush(w.shim)
+			w.cur, w.curKey = prev, prevKey
 			w.retire(v)
 		},
 	})
@@ -345,12 +351,7 @@ func (w *worker) unreachable(p *decode.Packet, num, tns int64) {
 // finish flushes every flow (delivering what streams still hold) and
 // returns the stats.
 func (w *worker) finish() Stats {
-	for _, v := range w.flows.All() {
-		w.cur, w.curKey = v, v.key
-		v.conn.Flush(w.shim)
-	}
-	w.cur = nil
-	w.flows.Flush()
+	w.flows.Flush() // the Evict hook flushes each flow's streams
 	w.stats.Flows = w.flows.Stats()
 	w.stats.CLReasm = w.clReasm.Stats
 	return w.stats
