@@ -33,7 +33,7 @@ func walkMapAll(stub []byte, le bool) int {
 	n := 0
 	benchMap.Decode(stub, le)
 	for benchTowers.Reset(&benchMap); benchTowers.Next(); {
-		sinkBinding = benchTowers.Tower().Tower.Binding
+		sinkInt += int(benchTowers.Tower().Tower.Binding.Port)
 		n++
 	}
 	return n
@@ -44,7 +44,7 @@ func walkLookupAll(stub []byte, le bool) int {
 	n := 0
 	benchLookup.Decode(stub, le)
 	for benchEntries.Reset(&benchLookup); benchEntries.Next(); {
-		sinkBinding = benchEntries.Entry().Tower.Binding
+		sinkInt += int(benchEntries.Entry().Tower.Binding.Port)
 		n++
 	}
 	return n

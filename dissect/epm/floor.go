@@ -116,13 +116,14 @@ func (it *FloorIter) Next() bool {
 	if rl > len(b)-roff-2 {
 		return it.stop(dissect.AnomTowerRHSPastEnd, roff, uint32(rl), uint32(len(b)-roff-2))
 	}
-	it.f = Floor{Index: it.i, Off: off, RHSOff: roff + 2, RHS: b[roff+2 : roff+2+rl : roff+2+rl]}
+	f := &it.f
+	f.Index, f.Off, f.RHSOff = it.i, off, roff+2
+	f.RHS = b[roff+2 : roff+2+rl : roff+2+rl]
 	if ll == 0 {
-		it.f.Empty = true
+		f.Protocol, f.Empty, f.LHS = 0, true, nil
 		it.add(dissect.AnomTowerLHSLength, off, 0, 1)
 	} else {
-		it.f.Protocol = ProtocolID(lhs[0])
-		it.f.LHS = lhs[1:ll:ll]
+		f.Protocol, f.Empty, f.LHS = ProtocolID(lhs[0]), false, lhs[1:ll:ll]
 	}
 	it.off = roff + 2 + rl
 	it.i++

@@ -220,9 +220,9 @@ type EntryIter struct {
 
 // Reset starts a walk over p's entries.
 func (it *EntryIter) Reset(p *LookupResponse) {
-	it.arr = ndr.NewReaderSyntax(p.stub, p.le, p.syn, nil)
+	it.arr.ResetSyntax(p.stub, p.le, p.syn, nil)
 	it.arr.Seek(p.entryOff)
-	it.def = ndr.NewReaderSyntax(p.stub, p.le, p.syn, nil)
+	it.def.ResetSyntax(p.stub, p.le, p.syn, nil)
 	it.def.Seek(p.towerOff)
 	it.i, it.n, it.towers = 0, p.nEntries, p.nTowers
 }

@@ -105,7 +105,18 @@ type MapResponse struct {
 	nRefs     int
 	nTowers   int
 	hasStatus bool
+	// spans caches where the first towers' octets are, so that the
+	// iterator does not read their twr_t headers a second time.
+	spans      [mapSpans]span
+	afterSpans int // stub offset after the last cached tower
 }
+
+// mapSpans is how many tower positions a MapResponse caches; ept_map
+// answers hold 1 to 4 towers in practice.
+const mapSpans = 8
+
+// span locates tower octets in the stub.
+type span struct{ off, n int32 }
 
 // Decode decodes an NDR 2.0 ept_map response stub into p (reset first) and
 // returns the bytes consumed. On error what was validated before the
@@ -153,9 +164,13 @@ func (p *MapResponse) DecodeSyntax(stub []byte, le bool, syn ndr.Syntax) (int, e
 	}
 	p.towerOff = r.Off()
 	for i := 0; i < towers; i++ {
-		readTwr(&r)
+		b, off := readTwr(&r)
 		if r.Err() != nil {
 			return r.Off(), r.Err()
+		}
+		if i < mapSpans {
+			p.spans[i] = span{int32(off), int32(len(b))}
+			p.afterSpans = r.Off()
 		}
 		p.nTowers++
 	}
@@ -191,17 +206,19 @@ func (p *MapResponse) CheckRequest(q *MapRequest) {
 type TowerIter struct {
 	refs, def ndr.Reader
 	i, n      int
-	towers    int
+	towers    int // deferred towers not yet read
+	read      int // deferred towers read
+	p         *MapResponse
 	t         MapTower
 }
 
 // Reset starts a walk over p's towers.
 func (it *TowerIter) Reset(p *MapResponse) {
-	it.refs = ndr.NewReaderSyntax(p.stub, p.le, p.syn, nil)
+	it.refs.ResetSyntax(p.stub, p.le, p.syn, nil)
 	it.refs.Seek(p.refOff)
-	it.def = ndr.NewReaderSyntax(p.stub, p.le, p.syn, nil)
+	it.def.ResetSyntax(p.stub, p.le, p.syn, nil)
 	it.def.Seek(p.towerOff)
-	it.i, it.n, it.towers = 0, p.nRefs, p.nTowers
+	it.i, it.n, it.towers, it.read, it.p = 0, p.nRefs, p.nTowers, 0, p
 }
 
 // Next decodes the next tower and reports whether there is one.
@@ -215,7 +232,19 @@ func (it *TowerIter) Next() bool {
 	t.HasTower, t.TowerErr = false, nil
 	if t.Ref != 0 && it.towers > 0 {
 		it.towers--
-		octets, off := readTwr(&it.def)
+		var octets []byte
+		var off int
+		if it.read < mapSpans {
+			sp := it.p.spans[it.read]
+			off = int(sp.off)
+			octets = it.p.stub[off : off+int(sp.n) : off+int(sp.n)]
+		} else {
+			if it.read == mapSpans {
+				it.def.Seek(it.p.afterSpans)
+			}
+			octets, off = readTwr(&it.def)
+		}
+		it.read++
 		t.TowerErr = DecodeTower(octets, &t.Tower)
 		t.Tower.Off = off
 		t.HasTower = true

@@ -466,3 +466,37 @@ func TestNDR64Stubs(t *testing.T) {
 		}
 	}
 }
+
+// TestMapResponseManyTowers walks more towers than MapResponse caches, with
+// a twr_t whose max_count exceeds tower_length at the last cached place.
+func TestMapResponseManyTowers(t *testing.T) {
+	dcetest.BothOrders(func(name string, le bool) {
+		ts := mapTowers(12)
+		e := dcetest.New(le).EPMHandle(0, dissect.NilUUID).U32(12).U32(12).U32(0).U32(12)
+		for i := 0; i < 12; i++ {
+			e.U32(uint32(3 + i))
+		}
+		var want []string
+		for i, tw := range ts {
+			if i == 7 {
+				e.EPMTwrLengths(uint32(len(tw)+3), uint32(len(tw)), append(append([]byte{}, tw...), 1, 2, 3))
+			} else {
+				e.EPMTwr(tw)
+			}
+			var ti TowerInfo
+			DecodeTower(tw, &ti)
+			want = append(want, ti.Binding.String())
+		}
+		e.Align(4).U32(0)
+		var p MapResponse
+		if _, err := p.Decode(e.B, le); err != nil {
+			t.Fatal(err)
+		}
+		if got := walkMap(&p); !reflect.DeepEqual(got, want) {
+			t.Fatalf("%s: bindings %v, want %v", name, got, want)
+		}
+		if k := kindsOf(&p.Anomalies); !reflect.DeepEqual(k, []dissect.AnomalyKind{dissect.AnomTowerLength}) {
+			t.Fatalf("%s: anomalies %v", name, k)
+		}
+	})
+}
