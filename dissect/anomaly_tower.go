@@ -10,8 +10,9 @@ const (
 	// (A = one length, B = the other).
 	AnomTowerLength AnomalyKind = 0x0400 + iota
 	// AnomTowerFloorCount: the floor count is larger than the octets can
-	// hold (4 bytes per floor at least), or smaller than the floors present
-	// (A = declared, B = floors decoded).
+	// hold at 4 bytes per floor (A = declared, B = most that fit), or the
+	// walk stopped inside a floor before reaching it (A = declared, B =
+	// floors decoded). Floors beyond the count show as trailing bytes.
 	AnomTowerFloorCount
 	// AnomTowerLHSPastEnd: a floor's LHS length runs past the tower octets
 	// (A = declared, B = bytes left).

@@ -120,15 +120,32 @@ func FuzzTower(f *testing.F) {
 			}
 		}
 		var it epm.FloorIter
+		var itAn dissect.Anomalies
 		n := 0
-		for it.Reset(data, nil); it.Next(); n++ {
+		for it.Reset(data, &itAn); it.Next(); n++ {
 			fl := it.Floor()
 			if fl.RHSOff+len(fl.RHS) > len(data) {
 				t.Fatal("floor past the octets")
 			}
+			if n < epm.MaxFloors && fl.Protocol != fresh.Protocols[n] {
+				t.Fatalf("floor %d: iterator %v, DecodeTower %v", n, fl.Protocol, fresh.Protocols[n])
+			}
 		}
-		if n != fresh.Floors {
-			t.Fatalf("iterator %d floors, DecodeTower %d", n, fresh.Floors)
+		if n != fresh.Floors || (it.Err() == nil) != (errFresh == nil) {
+			t.Fatalf("iterator %d floors (err %v), DecodeTower %d (err %v)", n, it.Err(), fresh.Floors, errFresh)
+		}
+		// DecodeTower walks the floors itself: every structural anomaly the
+		// iterator finds must be among its own.
+		if fresh.Anomalies.Dropped == 0 {
+			for i := 0; i < itAn.Len(); i++ {
+				want, found := itAn.At(i), false
+				for j := 0; j < fresh.Anomalies.Len(); j++ {
+					found = found || fresh.Anomalies.At(j) == want
+				}
+				if !found {
+					t.Fatalf("iterator anomaly %+v missing from DecodeTower's", want)
+				}
+			}
 		}
 		_ = fresh.Binding.AppendTo(nil)
 	})
