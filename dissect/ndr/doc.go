@@ -33,7 +33,7 @@
 // terminator or with a non-zero offset, a NULL [ref] pointer) are recorded as
 // dissect anomalies with their stub offsets in the caller's
 // [dissect.Anomalies]; input that cannot be decoded at all stops the Reader
-// with one of the dissect sentinel errors (ErrShort, ErrLength, ErrLimit).
+// with one of the dissect sentinel errors (ErrShort, ErrLength).
 // FuzzNDR drives every primitive over arbitrary input and checks that none
 // panics and that the Reader never moves backwards or past the end.
 package ndr
