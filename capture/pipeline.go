@@ -99,13 +99,15 @@ const (
 )
 
 // A TCP conversation is judged not to carry DCE/RPC when its stream has
-// taken rpcProbeBytes of payload without cutting a PDU, or rpcProbeBadBytes
-// once the framer has rejected what should have been a header. A capture
+// taken rpcProbeBytes of payload without cutting a PDU, or, once the framer
+// has rejected what should have been a header, rpcProbeBadBytes or
+// rpcProbeBadSegments segments. A capture
 // can start in the middle of a large PDU (a Kerberos bind can exceed 4 KiB),
 // so the stream is given room to resynchronise at the next header first.
 const (
-	rpcProbeBytes    = 16 << 10
-	rpcProbeBadBytes = 8 << 10
+	rpcProbeBytes       = 16 << 10
+	rpcProbeBadBytes    = 6 << 10
+	rpcProbeBadSegments = 16 // small-message protocols (Modbus, S7) reach few bytes
 )
 
 // flowState is the per-conversation state, kept in preallocated flow table
@@ -185,7 +187,13 @@ func newWorker(cfg Config, h event.Handler) (*worker, error) {
 }
 
 // framePDU is the TCP stream framer: whole CO PDUs by frag_length.
+//
+// It answers "not a header" as soon as the first bytes rule one out, so that
+// resynchronising over a non-RPC stream costs a byte compare per byte.
 func framePDU(b []byte) (int, error) {
+	if len(b) > 0 && b[0] != 5 || len(b) > 1 && b[1] > 1 {
+		return 0, dissect.ErrNotCO
+	}
 	n, err := dissect.PeekCO(b)
 	if err == dissect.ErrShort {
 		return 0, tcpstream.ErrNeedMore
@@ -262,7 +270,7 @@ func (w *worker) tcp(p *decode.Packet, num int64, ts time.Time) {
 		// first PDU it cuts (streamPDU) makes the flow RPC. Without one
 		// after enough bytes, stop: the rest of the flow is not looked at.
 		st := f.conn.Stats()
-		if st.Bytes >= rpcProbeBytes || (st.BadHeaders > 0 && st.Bytes >= rpcProbeBadBytes) {
+		if st.Bytes >= rpcProbeBytes || (st.BadHeaders > 0 && (st.Bytes >= rpcProbeBadBytes || st.Segments >= rpcProbeBadSegments)) {
 			f.kind = flowOther
 			w.stats.NonRPCFlows++
 		}

@@ -27,19 +27,27 @@ func Run(ctx context.Context, src source.Source, cfg Config, h event.Handler) (S
 	if err != nil {
 		return Stats{}, err
 	}
-	var runErr error
+	err = p.Read(ctx, src)
+	return p.Finish(), err
+}
+
+// Read feeds every frame of src through p until the source ends, fails, or
+// ctx is done, without flushing the flows (call Finish for that). It returns
+// nil at the end of the input or when ctx ends the read, else the source's
+// error. Reading several sources into one pipeline joins them as one
+// capture.
+func (p *Pipeline) Read(ctx context.Context, src source.Source) error {
 	for n := 0; ; n++ {
 		if n%ctxCheckEvery == 0 && ctx.Err() != nil {
-			break
+			return nil
 		}
 		data, ci, err := src.Next()
 		if err != nil {
-			if !errors.Is(err, io.EOF) {
-				runErr = err
+			if errors.Is(err, io.EOF) {
+				return nil
 			}
-			break
+			return err
 		}
 		p.Packet(ci.LinkType, data, int64(ci.Frame), ci.Timestamp)
 	}
-	return p.Finish(), runErr
 }
