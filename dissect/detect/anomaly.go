@@ -1,0 +1,70 @@
+package detect
+
+import (
+	"net/netip"
+
+	"github.com/rpcwatch/rpcwatch/dissect"
+	"github.com/rpcwatch/rpcwatch/dissect/dcom"
+	"github.com/rpcwatch/rpcwatch/dissect/event"
+)
+
+// anomaly turns the dissector's structural anomalies in towers and string
+// bindings into malformed-tower / malformed-string-binding findings. The two
+// anomalies that describe a fused address (an IPv4 floor of 4n > 4 bytes; a
+// string-binding address that splits into glued addresses) are left to the
+// fused-address rule instead.
+func (d *Detector) anomaly(e *event.Event) {
+	a := e.Anomaly
+	var rule Rule
+	switch {
+	case e.Where == event.InTower:
+		rule = RuleMalformedTower
+		if a.Kind == dissect.AnomTowerIPv4Length && a.A >= 8 && a.A%4 == 0 {
+			if e.HasBinding {
+				k := bkey{server: e.Server.Addr().Unmap(), iface: e.BindingIface, b: e.Binding}
+				if r := d.bindings[k]; r != nil {
+					r.fusedTower = true
+				}
+			}
+			return
+		}
+	case e.Where == event.InStringBinding:
+		rule = RuleMalformedStringBinding
+		if a.Kind == dissect.AnomDCOMInvalidNetworkAddress && e.HasBinding {
+			var parts [dcom.MaxFusedParts]netip.Addr
+			if n := dcom.SplitFused(e.Binding.Addr.Bytes(), &parts); n >= 2 || n == dcom.FusedAmbiguous {
+				return
+			}
+		}
+	case e.Where == event.InDCOMStub && stringBindingAnomaly(a.Kind):
+		rule = RuleMalformedStringBinding
+	default:
+		return
+	}
+	f := newFinding(rule, SeverityMedium, e)
+	f.Anomaly = a
+	f.Binding, f.HasBinding = e.Binding, e.HasBinding
+	if e.HasBinding {
+		f.Iface, f.IfaceOK, f.Source = e.BindingIface, true, e.Source
+	}
+	s := a.Kind.String() + " at offset " + itoa(int64(a.Off)) + " in a " + e.Where.String() + " from " + e.Server.String()
+	if e.HasBinding {
+		s += " (binding " + e.Binding.String() + " for " + ifaceName(e.BindingIface) + ")"
+	}
+	f.Detail = s
+	d.report(f)
+}
+
+// stringBindingAnomaly: DCOM stub anomalies that describe the
+// DUALSTRINGARRAY's structure (rather than OBJREF or activation blobs).
+func stringBindingAnomaly(k dissect.AnomalyKind) bool {
+	switch k {
+	case dissect.AnomDCOMUnknownTowerID, dissect.AnomDCOMNumEntriesBeyondData, dissect.AnomDCOMSecurityOffsetRange,
+		dissect.AnomDCOMSecurityOffsetMismatch, dissect.AnomDCOMStringBindingsUnterminated,
+		dissect.AnomDCOMSecurityBindingsUnterminated, dissect.AnomDCOMOddLength, dissect.AnomDCOMTrailingEntries,
+		dissect.AnomDCOMBadEndpoint, dissect.AnomDCOMBadUTF16, dissect.AnomDCOMTextTruncated,
+		dissect.AnomDCOMInvalidNetworkAddress:
+		return true
+	}
+	return false
+}

@@ -1,0 +1,351 @@
+package detect
+
+import (
+	"net/netip"
+
+	"github.com/rpcwatch/rpcwatch/dissect"
+	"github.com/rpcwatch/rpcwatch/dissect/dcom"
+	"github.com/rpcwatch/rpcwatch/dissect/event"
+)
+
+// maxOwnAddrs bounds the addresses remembered as one server's own.
+const maxOwnAddrs = 16
+
+// server is one responder address and what it advertised.
+type server struct {
+	addr   netip.Addr
+	own    [maxOwnAddrs]netip.Addr // addresses known to be this server's
+	nOwn   int
+	ifaces map[dissect.SyntaxID]*iface
+	nRecs  int
+	first  int64
+	last   int64
+	// LRU links (most recent at Detector.shead).
+	prev, next *server
+}
+
+func (s *server) owns(a netip.Addr) bool {
+	for i := 0; i < s.nOwn; i++ {
+		if s.own[i] == a {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *server) addOwn(a netip.Addr) {
+	if !a.IsValid() || a.IsUnspecified() || s.owns(a) {
+		return
+	}
+	if s.nOwn < maxOwnAddrs {
+		s.own[s.nOwn] = a
+		s.nOwn++
+	}
+}
+
+// iface is one interface of one server.
+type iface struct {
+	id   dissect.SyntaxID
+	recs []*binding // bounded by Config.MaxBindingsPerInterface
+}
+
+// bkey identifies a binding: responder address, interface, binding.
+type bkey struct {
+	server netip.Addr
+	iface  dissect.SyntaxID
+	b      dissect.Binding
+}
+
+// binding is one learned binding.
+type binding struct {
+	key     bkey
+	srv     *server
+	ifc     *iface
+	ep      *endpoint // nil when the binding names no usable IP endpoint
+	sources SourceSet
+	first   int64
+	firstNs int64
+	last    int64
+	lastNs  int64
+	// gen changes when the binding is evicted, so that references held in
+	// an open answer can tell.
+	gen     uint32
+	evicted bool
+	ansSeq  uint64 // the answer it was last listed in
+
+	fusedTower               bool // an EPM IPv4 floor of 4n>4 bytes
+	fusedReported, forReport bool // fused-address / foreign-address emitted
+	foreign                  bool
+
+	moved      bool
+	movedFrame int64
+	movedNs    int64
+	movedTo    dissect.Binding
+
+	prev, next *binding // LRU links
+}
+
+// epkey is an IP endpoint.
+type epkey struct {
+	ap netip.AddrPort
+	tr uint8
+}
+
+// endpoint is an IP endpoint that learned bindings point at.
+type endpoint struct {
+	key  epkey
+	recs []*binding // bounded by Config.MaxInterfacesPerEndpoint
+
+	// CL boot time tracking.
+	boot, oldBoot uint32
+	hasOld        bool
+	bootFrame     int64
+	// stale-binding dedupe: the client connection last reported.
+	staleClient netip.AddrPort
+	staleFrame  int64
+}
+
+func (ep *endpoint) find(id dissect.SyntaxID) *binding {
+	var found *binding
+	for _, r := range ep.recs {
+		if r.key.iface.UUID == id.UUID && r.key.iface.Major == id.Major {
+			if r.moved || found == nil {
+				found = r
+			}
+		}
+	}
+	return found
+}
+
+// latest returns the binding to blame when a failure names no interface:
+// a moved one if any, else the most recently seen.
+func (ep *endpoint) latest() *binding {
+	var best *binding
+	for _, r := range ep.recs {
+		switch {
+		case best == nil:
+			best = r
+		case r.moved && !best.moved:
+			best = r
+		case r.moved == best.moved && r.last > best.last:
+			best = r
+		}
+	}
+	return best
+}
+
+// endpointOf returns the IP endpoint a binding points at: its IP, or the
+// responder's address for 0.0.0.0 (Samba's "the address you reached me at")
+// and host names. Fused and unparsable addresses have none.
+func endpointOf(b *dissect.Binding, responder netip.Addr) (epkey, bool) {
+	if !b.HasPort {
+		return epkey{}, false
+	}
+	var tr uint8
+	switch b.Protseq {
+	case dissect.NcacnIPTCP, dissect.NcacnHTTP:
+		tr = event.TCP
+	case dissect.NcadgIPUDP:
+		tr = event.UDP
+	default:
+		return epkey{}, false
+	}
+	a := b.IP.Unmap()
+	switch {
+	case a.IsValid() && !a.IsUnspecified():
+	case a.IsValid(): // 0.0.0.0 or ::
+		a = responder
+	default:
+		if k, _ := dcom.ClassifyAddress(b.Addr.Bytes()); k != dcom.AddrHostName {
+			return epkey{}, false
+		}
+		a = responder
+	}
+	if !a.IsValid() {
+		return epkey{}, false
+	}
+	return epkey{netip.AddrPortFrom(a, b.Port), tr}, true
+}
+
+// lruFront moves r to the front of the binding LRU list.
+func (d *Detector) lruFront(r *binding) {
+	if d.bhead == r {
+		return
+	}
+	d.lruUnlink(r)
+	r.next = d.bhead
+	if d.bhead != nil {
+		d.bhead.prev = r
+	}
+	d.bhead = r
+	if d.btail == nil {
+		d.btail = r
+	}
+}
+
+func (d *Detector) lruUnlink(r *binding) {
+	if r.prev != nil {
+		r.prev.next = r.next
+	}
+	if r.next != nil {
+		r.next.prev = r.prev
+	}
+	if d.bhead == r {
+		d.bhead = r.next
+	}
+	if d.btail == r {
+		d.btail = r.prev
+	}
+	r.prev, r.next = nil, nil
+}
+
+func (d *Detector) srvFront(s *server) {
+	if d.shead == s {
+		return
+	}
+	d.srvUnlink(s)
+	s.next = d.shead
+	if d.shead != nil {
+		d.shead.prev = s
+	}
+	d.shead = s
+	if d.stail == nil {
+		d.stail = s
+	}
+}
+
+func (d *Detector) srvUnlink(s *server) {
+	if s.prev != nil {
+		s.prev.next = s.next
+	}
+	if s.next != nil {
+		s.next.prev = s.prev
+	}
+	if d.shead == s {
+		d.shead = s.next
+	}
+	if d.stail == s {
+		d.stail = s.prev
+	}
+	s.prev, s.next = nil, nil
+}
+
+// server returns the server for a, creating it (and evicting the least
+// recently used one when full).
+func (d *Detector) server(a netip.Addr, frame int64) *server {
+	if s := d.servers[a]; s != nil {
+		d.srvFront(s)
+		return s
+	}
+	for len(d.servers) >= d.cfg.MaxServers && d.stail != nil {
+		d.evictServer(d.stail)
+	}
+	s := &server{addr: a, ifaces: make(map[dissect.SyntaxID]*iface), first: frame, last: frame}
+	s.addOwn(a)
+	d.servers[a] = s
+	d.srvFront(s)
+	return s
+}
+
+func (d *Detector) evictServer(s *server) {
+	for _, ifc := range s.ifaces {
+		for len(ifc.recs) > 0 {
+			d.remove(ifc.recs[len(ifc.recs)-1])
+			d.stats.EvictedBindings++
+		}
+	}
+	if d.servers[s.addr] == s { // remove may already have dropped it
+		delete(d.servers, s.addr)
+		d.srvUnlink(s)
+	}
+	d.stats.EvictedServers++
+}
+
+// remove drops r from every index.
+func (d *Detector) remove(r *binding) {
+	r.evicted = true
+	r.gen++
+	delete(d.bindings, r.key)
+	d.lruUnlink(r)
+	r.ifc.recs = deleteRec(r.ifc.recs, r)
+	if len(r.ifc.recs) == 0 {
+		delete(r.srv.ifaces, r.ifc.id)
+	}
+	r.srv.nRecs--
+	if r.srv.nRecs <= 0 && d.servers[r.srv.addr] == r.srv {
+		delete(d.servers, r.srv.addr)
+		d.srvUnlink(r.srv)
+	}
+	if ep := r.ep; ep != nil {
+		ep.recs = deleteRec(ep.recs, r)
+		if len(ep.recs) == 0 && d.endpoints[ep.key] == ep {
+			delete(d.endpoints, ep.key)
+		}
+		r.ep = nil
+	}
+}
+
+func deleteRec(s []*binding, r *binding) []*binding {
+	for i, x := range s {
+		if x == r {
+			copy(s[i:], s[i+1:])
+			s[len(s)-1] = nil
+			return s[:len(s)-1]
+		}
+	}
+	return s
+}
+
+// learn records a binding event and returns its record (nil when a bound
+// kept it out) and the sources it had been learned from before.
+func (d *Detector) learn(e *event.Event) (*binding, SourceSet) {
+	k := bkey{server: e.Server.Addr().Unmap(), iface: e.BindingIface, b: e.Binding}
+	if r := d.bindings[k]; r != nil {
+		prior := r.sources
+		r.last, r.lastNs = e.Frame, e.TimeNs
+		r.sources.add(e.Source)
+		r.srv.last = e.Frame
+		d.lruFront(r)
+		d.srvFront(r.srv)
+		return r, prior
+	}
+	s := d.server(k.server, e.Frame)
+	s.last = e.Frame
+	ifc := s.ifaces[k.iface]
+	if ifc != nil && len(ifc.recs) >= d.cfg.MaxBindingsPerInterface {
+		d.stats.DroppedPerIface++
+		return nil, 0
+	}
+	for len(d.bindings) >= d.cfg.MaxBindings && d.btail != nil {
+		d.remove(d.btail)
+		d.stats.EvictedBindings++
+	}
+	if d.servers[k.server] != s { // evicting bindings emptied and dropped s
+		s = d.server(k.server, e.Frame)
+		ifc = nil
+	}
+	if ifc == nil || s.ifaces[k.iface] != ifc {
+		ifc = &iface{id: k.iface}
+		s.ifaces[k.iface] = ifc
+	}
+	r := &binding{key: k, srv: s, ifc: ifc, first: e.Frame, firstNs: e.TimeNs, last: e.Frame, lastNs: e.TimeNs}
+	r.sources.add(e.Source)
+	ifc.recs = append(ifc.recs, r)
+	s.nRecs++
+	d.bindings[k] = r
+	d.lruFront(r)
+	if ek, ok := endpointOf(&r.key.b, k.server); ok {
+		ep := d.endpoints[ek]
+		if ep == nil {
+			ep = &endpoint{key: ek}
+			d.endpoints[ek] = ep
+		}
+		if len(ep.recs) < d.cfg.MaxInterfacesPerEndpoint {
+			ep.recs = append(ep.recs, r)
+			r.ep = ep
+		} else {
+			d.stats.DroppedEndpoint++
+		}
+	}
+	return r, 0
+}

@@ -1,0 +1,265 @@
+package detect
+
+import (
+	"net/netip"
+	"strconv"
+
+	"github.com/rpcwatch/rpcwatch/dissect"
+	"github.com/rpcwatch/rpcwatch/dissect/event"
+	"github.com/rpcwatch/rpcwatch/dissect/names"
+)
+
+// pdu handles a DCE/RPC PDU: boot times, traffic to moved endpoints,
+// rejections and faults. The common case (a PDU on a known endpoint that
+// is fine) touches one map entry and allocates nothing.
+func (d *Detector) pdu(e *event.Event) {
+	if e.FromServer && e.PType == dissect.PTypeResponse && e.IfaceOK && e.Iface.UUID == dissect.EPMv4 && e.OpnumOK && e.Opnum == 2 {
+		d.lastLookup = lookupMark{frame: e.Frame, client: e.Client, server: e.Server}
+	}
+	tr := e.Transport
+	ep := d.endpoints[epkey{unmap(e.Server), tr}]
+	cl := tr == event.UDP
+	if ep != nil && cl && e.FromServer && e.ServerBoot != 0 {
+		d.boot(ep, e)
+	}
+	switch e.PType {
+	case dissect.PTypeRequest, dissect.PTypeBind, dissect.PTypeAlterContext, dissect.PTypePing:
+		if e.FromServer || ep == nil {
+			return
+		}
+		if cl && e.ServerBoot != 0 && ep.hasOld && e.ServerBoot == ep.oldBoot && ep.boot != ep.oldBoot {
+			r := ep.latest()
+			if e.IfaceOK {
+				if x := ep.find(e.Iface); x != nil {
+					r = x
+				}
+			}
+			d.stale(e, ep, r, CauseOldBoot, e.ServerBoot)
+			return
+		}
+		if !e.IfaceOK {
+			return
+		}
+		if r := ep.find(e.Iface); r != nil {
+			d.lruFront(r)
+			if r.moved {
+				d.stale(e, ep, r, CauseTrafficAfterMove, 0)
+			}
+		}
+	case dissect.PTypeBindAck, dissect.PTypeAlterContextResp:
+		if !e.AckRejected || e.AckResult != dissect.AckProviderRejection || ep == nil || !e.IfaceOK {
+			return
+		}
+		if r := ep.find(e.Iface); r != nil {
+			d.stale(e, ep, r, CauseBindRejected, uint32(e.AckReason))
+		}
+	case dissect.PTypeFault, dissect.PTypeReject, dissect.PTypeBindNak:
+		if !e.FromServer {
+			return
+		}
+		d.fault(e)
+		if ep == nil {
+			return
+		}
+		r := ep.latest()
+		if e.IfaceOK {
+			r = ep.find(e.Iface)
+		}
+		if r == nil {
+			return
+		}
+		switch e.PType {
+		case dissect.PTypeBindNak:
+			if dissect.RejectReason(e.Status) != dissect.RejectProtocolVersionNotSupp { // protocol-version-not-supported negotiates
+				d.stale(e, ep, r, CauseBindNak, e.Status)
+			}
+		default:
+			stale, weak := staleStatus(e.Status)
+			if !stale || (weak && !advertised(r)) {
+				return
+			}
+			c := CauseFault
+			if e.PType == dissect.PTypeReject {
+				c = CauseReject
+			}
+			d.stale(e, ep, r, c, e.Status)
+		}
+	case dissect.PTypeNocall:
+		if !e.FromServer || ep == nil {
+			return
+		}
+		r := ep.latest()
+		if e.IfaceOK {
+			r = ep.find(e.Iface)
+		}
+		if r != nil {
+			d.stale(e, ep, r, CauseNocall, 0)
+		}
+	}
+}
+
+// advertised: a server advertised the binding (EPM, OXID, activation),
+// rather than it only being seen in traffic.
+func advertised(r *binding) bool {
+	return r.sources.Has(event.SourceEPM) || r.sources.Has(event.SourceOXID) || r.sources.Has(event.SourceActivation)
+}
+
+// failure handles a refused connection or an ICMP unreachable for a
+// learned endpoint.
+func (d *Detector) failure(e *event.Event, c StaleCause, tr uint8, status uint32) {
+	ep := d.endpoints[epkey{unmap(e.Server), tr}]
+	if ep == nil {
+		return
+	}
+	if r := ep.latest(); r != nil {
+		d.stale(e, ep, r, c, status)
+	}
+}
+
+// boot tracks a CL server's boot time.
+func (d *Detector) boot(ep *endpoint, e *event.Event) {
+	switch {
+	case ep.boot == 0:
+		ep.boot, ep.bootFrame = e.ServerBoot, e.Frame
+	case ep.boot == e.ServerBoot:
+		ep.bootFrame = e.Frame
+	default:
+		f := newFinding(RuleServerReboot, SeverityLow, e)
+		f.Reboot = &RebootDetail{OldBoot: ep.boot, NewBoot: e.ServerBoot, OldBootFrame: ep.bootFrame}
+		f.AddEvidence(ep.bootFrame)
+		if r := ep.latest(); r != nil {
+			f.Iface, f.IfaceOK = r.key.iface, true
+		}
+		if e.IfaceOK {
+			f.Iface, f.IfaceOK = e.Iface, true
+		}
+		f.Detail = "connectionless server " + e.Server.String() + " changed its boot time from " + itoa(int64(ep.boot)) +
+			" to " + itoa(int64(e.ServerBoot)) + " (restarted after frame " + itoa(ep.bootFrame) + ")"
+		ep.oldBoot, ep.hasOld = ep.boot, true
+		ep.boot, ep.bootFrame = e.ServerBoot, e.Frame
+		ep.staleClient = netip.AddrPort{}
+		d.report(f)
+	}
+}
+
+// stale reports a stale-binding finding once per client connection.
+func (d *Detector) stale(e *event.Event, ep *endpoint, r *binding, c StaleCause, status uint32) {
+	if ep.staleClient == e.Client && ep.staleClient.IsValid() {
+		d.stats.StaleRepeats++
+		return
+	}
+	ep.staleClient, ep.staleFrame = e.Client, e.Frame
+	f := newFinding(RuleStaleBinding, SeverityHigh, e)
+	f.Iface, f.IfaceOK = r.key.iface, true
+	f.Binding, f.HasBinding = r.key.b, true
+	f.Source = firstSource(r.sources)
+	sd := &StaleDetail{Cause: c, LearnedFrame: r.first, LearnedTimeNs: r.firstNs, LearnedSources: r.sources,
+		FailureFrame: e.Frame, Status: status}
+	f.AddEvidence(r.first)
+	if r.moved {
+		sd.Moved, sd.MovedFrame, sd.MovedTimeNs, sd.MovedTo = true, r.movedFrame, r.movedNs, r.movedTo
+		f.AddEvidence(r.movedFrame)
+	}
+	f.Stale = sd
+	s := r.key.b.String() + " for " + ifaceName(r.key.iface) + " (learned in frame " + itoa(r.first)
+	if sd.Moved {
+		s += ", moved to " + sd.MovedTo.String() + " in frame " + itoa(sd.MovedFrame)
+	}
+	s += ") is stale: "
+	switch c {
+	case CauseTrafficAfterMove:
+		s += e.Client.String() + " still sent " + e.PType.String() + " to it"
+	case CauseRefused:
+		s += "connection from " + e.Client.String() + " refused"
+	case CauseUnreachable:
+		s += "ICMP destination unreachable for " + e.Client.String()
+	case CauseBindRejected:
+		s += "bind rejected (" + dissect.ProviderReason(status).String() + ")"
+	case CauseBindNak:
+		s += "bind_nak (" + dissect.RejectReason(status).String() + ")"
+	case CauseNocall:
+		s += "nocall (the server does not know the call)"
+	case CauseOldBoot:
+		s += "request carries the old boot time " + itoa(int64(status))
+	default:
+		s += e.PType.String() + " " + string(dissect.AppendStatus(nil, status))
+	}
+	f.Detail = s
+	d.report(f)
+}
+
+func firstSource(s SourceSet) event.Source {
+	for src := event.SourceEPM; src <= event.SourceTraffic; src++ {
+		if s.Has(src) {
+			return src
+		}
+	}
+	return event.SourceNone
+}
+
+// fault reports a fault, CL reject or bind_nak with its status named and
+// counted per server and interface.
+func (d *Detector) fault(e *event.Event) {
+	k := faultKey{server: e.Server.Addr().Unmap()}
+	if e.IfaceOK {
+		k.iface = e.Iface
+	}
+	var n uint64
+	if c, ok := d.faults[k]; ok || len(d.faults) < d.cfg.MaxFaultCounters {
+		n = c + 1
+		d.faults[k] = n
+	} else {
+		d.stats.FaultCountersFull++
+	}
+	sev := SeverityInfo
+	if st, _ := staleStatus(e.Status); st && e.PType != dissect.PTypeBindNak {
+		sev = SeverityLow
+	}
+	f := newFinding(RuleFault, sev, e)
+	f.Iface, f.IfaceOK = e.Iface, e.IfaceOK
+	fd := &FaultDetail{PType: e.PType, Status: e.Status, Count: n}
+	var what string
+	if e.PType == dissect.PTypeBindNak {
+		fd.StatusName = dissect.RejectReason(e.Status).String()
+		what = fd.StatusName
+	} else {
+		fd.StatusName = dissect.StatusName(e.Status)
+		what = string(dissect.AppendStatus(nil, e.Status))
+	}
+	f.Fault = fd
+	s := e.Server.String() + " answered " + e.PType.String() + " " + what
+	if e.IfaceOK {
+		s += " for " + ifaceName(e.Iface)
+		if e.OpnumOK {
+			if op, ok := names.Opnum(e.Iface.UUID, e.Opnum); ok {
+				s += " " + op
+			} else {
+				s += " opnum " + itoa(int64(e.Opnum))
+			}
+		}
+	}
+	if n > 0 {
+		s += " (fault " + strconv.FormatUint(n, 10) + " from this server and interface)"
+	}
+	f.Detail = s
+	d.report(f)
+}
+
+// ifaceName renders an interface as "samr 12345778-…-0123456789ac v1.0"
+// (the name only when known).
+func ifaceName(id dissect.SyntaxID) string {
+	s := id.UUID.String() + " v" + itoa(int64(id.Major)) + "." + itoa(int64(id.Minor))
+	if n, ok := names.Interface(id.UUID); ok {
+		return n + " " + s
+	}
+	return s
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func unmap(ap netip.AddrPort) netip.AddrPort {
+	if ap.Addr().Is4In6() {
+		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	}
+	return ap
+}
