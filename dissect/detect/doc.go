@@ -42,14 +42,17 @@
 //     serves the interface it was learned for. It fires on a client PDU
 //     (request, bind, alter_context, ping) for an interface whose binding at
 //     that endpoint has moved; on a refused SYN or an ICMP unreachable for a
-//     learned endpoint; on a bind_ack provider rejection or a bind_nak
-//     (other than protocol-version-not-supported) at a learned endpoint for
-//     a learned interface; on a CL reject, nocall or a fault with
-//     nca_s_fault_context_mismatch, nca_s_unk_if, nca_s_wrong_boot_time or
-//     nca_s_you_crashed at a learned endpoint; on 0x5 (access denied) and
-//     0x6BE (RPC_S_CALL_FAILED_DNE) only where a server advertised the
-//     binding (EPM, OXID, activation), since these have other causes too;
-//     and on a CL request carrying a boot time the server replaced. The
+//     learned endpoint; on a bind_ack provider rejection "abstract syntax
+//     not supported" for a learned interface at that endpoint (a rejected
+//     transfer syntax is NDR64 negotiation, not staleness); on a bind_nak
+//     (other than protocol-version-not-supported) or a CL nocall at a
+//     learned endpoint; on a CL reject or fault with nca_s_wrong_boot_time
+//     or nca_s_you_crashed at a learned endpoint; on a fault or reject with
+//     nca_s_fault_context_mismatch, nca_s_unk_if, 0x5 (access denied) or
+//     0x6BE (RPC_S_CALL_FAILED_DNE) where a server advertised the binding
+//     (EPM, OXID, activation), since these have other causes too (a
+//     scanner's probe gets nca_s_unk_if); and on a CL request carrying a
+//     boot time the server replaced. The
 //     chain is in [StaleDetail]: learned, moved, failure. One finding per
 //     endpoint and client connection (later signs on it are counted in
 //     Stats.StaleRepeats); a new move or reboot re-arms it.

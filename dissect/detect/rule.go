@@ -128,13 +128,17 @@ const (
 )
 
 // staleStatus reports whether a fault/reject status marks a stale binding,
-// and whether it is a weak sign (access denied and call-failed-DNE have other
-// causes too, so they count only on endpoints a server advertised).
+// and whether it is a weak sign that counts only on bindings a server
+// advertised (EPM, OXID, activation). nca_s_wrong_boot_time and
+// nca_s_you_crashed say the server restarted and count on any learned
+// binding. The others have other causes too: a scanner probing an
+// interface it was never told about gets nca_s_unk_if
+// (markofu-evilfingers-xscan_capture.pcap), any client may be denied.
 func staleStatus(s uint32) (stale, weak bool) {
 	switch s {
-	case StatusContextMismatch, StatusUnknownIf, StatusWrongBootTime, StatusYouCrashed:
+	case StatusWrongBootTime, StatusYouCrashed:
 		return true, false
-	case StatusAccessDenied, StatusCallFailedDNE, 0x800706be:
+	case StatusContextMismatch, StatusUnknownIf, StatusAccessDenied, StatusCallFailedDNE, 0x800706be:
 		return true, true
 	}
 	return false, false

@@ -47,7 +47,11 @@ func (d *Detector) pdu(e *event.Event) {
 			}
 		}
 	case dissect.PTypeBindAck, dissect.PTypeAlterContextResp:
-		if !e.AckRejected || e.AckResult != dissect.AckProviderRejection || ep == nil || !e.IfaceOK {
+		// Only "abstract syntax not supported" says the interface is not
+		// served; a rejected transfer syntax is NDR64 or bind-time-feature
+		// negotiation next to an accepted context.
+		if !e.AckRejected || e.AckResult != dissect.AckProviderRejection || e.AckReason != dissect.ReasonAbstractSyntaxNotSupported ||
+			ep == nil || !e.IfaceOK {
 			return
 		}
 		if r := ep.find(e.Iface); r != nil {
