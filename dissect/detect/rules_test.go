@@ -247,8 +247,8 @@ func TestFaults(t *testing.T) {
 	fault := func(cli, srv string, id dissect.SyntaxID, st uint32) int64 {
 		return r.pdu(cli, srv, true, event.TCP, dissect.PTypeFault, id, func(e *event.Event) { e.Status = st })
 	}
-	f1 := fault("10.0.0.9:3000", "10.0.0.1:49152", samr, 0x1c010002)  // nca_s_op_rng_error: fault only
-	f2 := fault("10.0.0.9:3001", "10.0.0.1:49152", samr, 0x1c00001a)  // context mismatch: stale too
+	f1 := fault("10.0.0.9:3000", "10.0.0.1:49152", samr, 0x1c010002)   // nca_s_op_rng_error: fault only
+	f2 := fault("10.0.0.9:3001", "10.0.0.1:49152", samr, 0x1c00001a)   // context mismatch: stale too
 	f3 := fault("10.0.0.9:3002", "10.0.0.1:49999", lsarpc, 0x1c010003) // unk_if on traffic-only binding: fault only
 	f4 := fault("10.0.0.9:3003", "10.0.0.1:49999", lsarpc, 0x1c010009) // you_crashed: stale
 	r.want(itoa(f1)+" fault", itoa(f2)+" fault", itoa(f2)+" stale-binding", itoa(f3)+" fault", itoa(f4)+" fault", itoa(f4)+" stale-binding")

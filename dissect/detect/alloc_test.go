@@ -1,0 +1,121 @@
+package detect
+
+import (
+	"net/netip"
+	"testing"
+
+	"github.com/rpcwatch/rpcwatch/dissect"
+	"github.com/rpcwatch/rpcwatch/dissect/event"
+)
+
+// steady builds a detector that knows a server and returns the events of
+// its steady state: an EPM answer seen again, a bind accepted again, PDUs
+// on the known endpoint, connection events, an anomaly that is no finding,
+// CL traffic with an unchanged boot time.
+func steady(tb testing.TB) (*Detector, []event.Event) {
+	d := New(Config{}, func(*Finding) { tb.Fatal("steady state emitted a finding") })
+	srv, cli := ap("10.0.0.1:135"), ap("10.0.0.9:2000")
+	ep, epc := ap("10.0.0.1:49152"), ap("10.0.0.9:2001")
+	udp := ap("10.0.0.1:1029")
+	var evs []event.Event
+	add := func(e event.Event) { evs = append(evs, e) }
+	add(event.Event{Kind: event.KindConnAttempt, Client: cli, Server: srv, Transport: event.TCP})
+	add(event.Event{Kind: event.KindPDU, Client: cli, Server: srv, FromServer: true, Transport: event.TCP, PType: dissect.PTypeResponse,
+		Iface: epmIf, IfaceOK: true, Opnum: 3, OpnumOK: true})
+	add(event.Event{Kind: event.KindBinding, Client: cli, Server: srv, FromServer: true, Transport: event.TCP,
+		Binding: bind(dissect.NcacnIPTCP, "10.0.0.1", 49152), BindingIface: samr, Source: event.SourceEPM, HasBinding: true})
+	add(event.Event{Kind: event.KindBinding, Client: cli, Server: srv, FromServer: true, Transport: event.TCP,
+		Binding: bind(dissect.NcacnNP, `\\SRV`, 0), BindingIface: samr, Source: event.SourceEPM, HasBinding: true})
+	add(event.Event{Kind: event.KindAnomaly, Client: cli, Server: srv, FromServer: true, Where: event.InEPMStub,
+		Anomaly: dissect.Anomaly{Kind: dissect.AnomalyKind(0x0300)}})
+	add(event.Event{Kind: event.KindConnClosed, Client: cli, Server: srv, FromServer: true})
+	add(event.Event{Kind: event.KindPDU, Client: epc, Server: ep, Transport: event.TCP, PType: dissect.PTypeBind, Iface: samr, IfaceOK: true})
+	add(event.Event{Kind: event.KindBinding, Client: epc, Server: ep, FromServer: true, Transport: event.TCP,
+		Binding: bind(dissect.NcacnIPTCP, "10.0.0.1", 49152), BindingIface: samr, Source: event.SourceTraffic, HasBinding: true})
+	add(event.Event{Kind: event.KindPDU, Client: epc, Server: ep, FromServer: true, Transport: event.TCP, PType: dissect.PTypeBindAck, Iface: samr, IfaceOK: true})
+	add(event.Event{Kind: event.KindPDU, Client: epc, Server: ep, Transport: event.TCP, PType: dissect.PTypeRequest, Iface: samr, IfaceOK: true, Opnum: 6, OpnumOK: true})
+	add(event.Event{Kind: event.KindPDU, Client: epc, Server: ep, FromServer: true, Transport: event.TCP, PType: dissect.PTypeResponse, Iface: samr, IfaceOK: true})
+	add(event.Event{Kind: event.KindConnReset, Client: epc, Server: ep, FromServer: false})
+	add(event.Event{Kind: event.KindPDU, Client: cli, Server: udp, Transport: event.UDP, PType: dissect.PTypeRequest, Iface: samr, IfaceOK: true, ServerBoot: 7})
+	add(event.Event{Kind: event.KindBinding, Client: cli, Server: udp, FromServer: true, Transport: event.UDP,
+		Binding: bind(dissect.NcadgIPUDP, "10.0.0.1", 1029), BindingIface: samr, Source: event.SourceTraffic, HasBinding: true})
+	add(event.Event{Kind: event.KindPDU, Client: cli, Server: udp, FromServer: true, Transport: event.UDP, PType: dissect.PTypeResponse, Iface: samr, IfaceOK: true, ServerBoot: 7})
+	add(event.Event{Kind: event.KindPDU, Client: ap("10.0.0.9:2002"), Server: ap("10.9.9.9:80"), Transport: event.TCP, PType: dissect.PTypeRequest})
+	add(event.Event{Kind: event.KindConnRefused, Client: ap("10.0.0.9:2003"), Server: ap("10.0.0.1:81"), Transport: event.TCP})
+	for i := range evs {
+		evs[i].Frame = int64(i + 1)
+		evs[i].FirstFrame = evs[i].Frame
+		evs[i].TimeNs = 1e18 + int64(i)*1e6
+	}
+	// Learn once (allocates), then the steady state.
+	for i := range evs {
+		d.Event(&evs[i])
+	}
+	d.Flush()
+	return d, evs
+}
+
+// replay feeds evs again with frame numbers and times moved on by round.
+func replay(d *Detector, evs []event.Event, round int64) {
+	for i := range evs {
+		e := &evs[i]
+		e.Frame += int64(len(evs))
+		e.FirstFrame = e.Frame
+		e.TimeNs += 1e6 * int64(len(evs))
+		d.Event(e)
+	}
+	_ = round
+}
+
+func TestNoAllocs(t *testing.T) {
+	d, evs := steady(t)
+	known := evs[2]
+	pdu := evs[9]
+	closed := evs[5]
+	var cl netip.AddrPort
+	tests := []struct {
+		name string
+		fn   func()
+	}{
+		{"known binding seen again", func() { known.Frame++; d.Event(&known) }},
+		{"PDU on known endpoint", func() { pdu.Frame++; d.Event(&pdu) }},
+		{"connection event", func() { d.Event(&closed) }},
+		{"whole steady sequence", func() { replay(d, evs, 0); d.Flush() }},
+		{"stats", func() { st := d.Stats(); cl = netip.AddrPortFrom(netip.Addr{}, uint16(st.Events)) }},
+	}
+	for _, tt := range tests {
+		if n := testing.AllocsPerRun(100, tt.fn); n != 0 {
+			t.Errorf("%s: %v allocs", tt.name, n)
+		}
+	}
+	_ = cl
+}
+
+func BenchmarkEvent(b *testing.B) {
+	b.Run("pdu-known-endpoint", func(b *testing.B) {
+		d, evs := steady(b)
+		e := evs[9]
+		b.ReportAllocs()
+		for b.Loop() {
+			e.Frame++
+			d.Event(&e)
+		}
+	})
+	b.Run("binding-seen-again", func(b *testing.B) {
+		d, evs := steady(b)
+		e := evs[2]
+		b.ReportAllocs()
+		for b.Loop() {
+			e.Frame++
+			d.Event(&e)
+		}
+	})
+	b.Run("steady-sequence", func(b *testing.B) {
+		d, evs := steady(b)
+		b.ReportAllocs()
+		for b.Loop() {
+			replay(d, evs, 0)
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(evs)), "ns/event")
+	})
+}
