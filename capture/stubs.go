@@ -126,7 +126,8 @@ func (w *worker) towerBinding(e *event.Event, t *epm.TowerInfo, object dissect.U
 	b := &w.bev
 	*b = event.Event{Kind: event.KindBinding, Frame: e.Frame, FirstFrame: e.FirstFrame, TimeNs: e.TimeNs,
 		Transport: e.Transport, Client: e.Client, Server: e.Server, FromServer: e.FromServer,
-		Binding: t.Binding, BindingIface: t.Interface, BindingObject: object, Source: event.SourceEPM, HasBinding: true}
+		BindingIface: t.Interface, BindingObject: object, Source: event.SourceEPM, HasBinding: true}
+	t.Binding(&b.Binding)
 	w.stats.Bindings++
 	w.h(b)
 	for i := 0; i < t.Anomalies.Len(); i++ {

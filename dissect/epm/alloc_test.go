@@ -1,6 +1,7 @@
 package epm
 
 import (
+	"net/netip"
 	"testing"
 
 	"github.com/rpcwatch/rpcwatch/dissect"
@@ -10,6 +11,8 @@ import (
 var (
 	sinkInt     int
 	sinkBinding dissect.Binding
+	sinkUUID    dissect.UUID
+	sinkIP      netip.Addr
 	sinkBuf     []byte
 	sinkErr     error
 )
@@ -28,12 +31,28 @@ var (
 	benchFreeResp LookupHandleFreeResponse
 )
 
-// walkMapAll decodes a map response and every tower down to its binding.
+// walkMapAll decodes a map response and every tower down to its protocol
+// sequence, interface, IP address and port.
 func walkMapAll(stub []byte, le bool) int {
 	n := 0
 	benchMap.Decode(stub, le)
 	for benchTowers.Reset(&benchMap); benchTowers.Next(); {
-		sinkInt += int(benchTowers.Tower().Tower.Binding.Port)
+		t := &benchTowers.Tower().Tower
+		sinkInt += int(t.Port) + int(t.Protseq) + int(t.Interface.Major)
+		sinkUUID, sinkIP = t.Interface.UUID, t.IP
+		n++
+	}
+	return n
+}
+
+// walkMapBindings is walkMapAll that also renders every tower's Binding.
+func walkMapBindings(stub []byte, le bool) int {
+	n := 0
+	benchMap.Decode(stub, le)
+	for benchTowers.Reset(&benchMap); benchTowers.Next(); {
+		t := &benchTowers.Tower().Tower
+		t.Binding(&sinkBinding)
+		sinkInt += int(sinkBinding.Port) + sinkBinding.Addr.Len() + sinkBinding.Endpoint.Len()
 		n++
 	}
 	return n
@@ -44,7 +63,7 @@ func walkLookupAll(stub []byte, le bool) int {
 	n := 0
 	benchLookup.Decode(stub, le)
 	for benchEntries.Reset(&benchLookup); benchEntries.Next(); {
-		sinkInt += int(benchEntries.Entry().Tower.Binding.Port)
+		sinkInt += int(benchEntries.Entry().Tower.Port)
 		n++
 	}
 	return n
@@ -76,6 +95,8 @@ func TestNoAllocs(t *testing.T) {
 		{"lookup-response-38-full-walk", func() { sinkInt = walkLookupAll(samba.b, samba.le) }},
 		{"map-response-4-full-walk", func() { sinkInt = walkMapAll(map4.b, map4.le) }},
 		{"map-response-fused", func() { sinkInt = walkMapAll(mapFused.b, mapFused.le) }},
+		{"map-response-4-bindings", func() { sinkInt = walkMapBindings(map4.b, map4.le) }},
+		{"map-response-fused-bindings", func() { sinkInt = walkMapBindings(mapFused.b, mapFused.le) }},
 		{"map-request", func() { sinkInt, sinkErr = benchMapReq.Decode(mapReq.b, mapReq.le) }},
 		{"lookup-request", func() { sinkInt, sinkErr = benchLookReq.Decode(lookReq.b, lookReq.le) }},
 		{"lookup-handle-free", func() {
@@ -90,7 +111,8 @@ func TestNoAllocs(t *testing.T) {
 		}},
 		{"binding-render", func() {
 			DecodeTower(tcp, &benchTower)
-			sinkBuf = benchTower.Binding.AppendTo(buf[:0])
+			benchTower.Binding(&sinkBinding)
+			sinkBuf = sinkBinding.AppendTo(buf[:0])
 		}},
 		{"truncated-lookup", func() { sinkInt = walkLookupAll(samba.b[:len(samba.b)/2], samba.le) }},
 		{"names", func() {

@@ -8,16 +8,26 @@ import (
 )
 
 // BenchmarkMapResponse decodes ept_map responses with 1, 4 and 16 towers,
-// every tower down to its Binding (the ≤300 ns/op target is the 4-tower
-// case).
+// every tower down to its protocol sequence, interface, IP address and port
+// (the ≤300 ns/op target is the 4-tower case).
 func BenchmarkMapResponse(b *testing.B) {
+	benchMapWalk(b, walkMapAll)
+}
+
+// BenchmarkMapResponseBinding is BenchmarkMapResponse that also renders
+// every tower's dissect.Binding (its address and endpoint texts).
+func BenchmarkMapResponseBinding(b *testing.B) {
+	benchMapWalk(b, walkMapBindings)
+}
+
+func benchMapWalk(b *testing.B, walk func([]byte, bool) int) {
 	for _, n := range []int{1, 4, 16} {
 		stub := mapStub(true, dcetest.EPMMapResponse{Towers: mapTowers(n), MaxCount: uint32(n), SetMaxCount: true})
 		b.Run(strconv.Itoa(n)+"-towers", func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(stub)))
 			for i := 0; i < b.N; i++ {
-				if walkMapAll(stub, true) != n {
+				if walk(stub, true) != n {
 					b.Fatal("short walk")
 				}
 			}
@@ -42,13 +52,26 @@ func BenchmarkLookupSamba38(b *testing.B) {
 	})
 }
 
-// BenchmarkDecodeTower decodes one ncacn_ip_tcp tower to its Binding.
+// BenchmarkDecodeTower decodes one tower: an ncacn_ip_tcp tower (the fast
+// path), the same through the general floor walk, and an ncacn_np tower
+// (which only the walk decodes).
 func BenchmarkDecodeTower(b *testing.B) {
-	tw := dcetest.EPMTowerTCP(samr, lo, 49152)
-	b.ReportAllocs()
-	b.SetBytes(int64(len(tw)))
-	for i := 0; i < b.N; i++ {
-		DecodeTower(tw, &benchTower)
+	for _, c := range []struct {
+		name string
+		tw   []byte
+		dec  func([]byte, *TowerInfo) error
+	}{
+		{"tcp", dcetest.EPMTowerTCP(samr, lo, 49152), DecodeTower},
+		{"tcp-walk", dcetest.EPMTowerTCP(samr, lo, 49152), DecodeTowerWalk},
+		{"np", dcetest.EPMTowerNP(samr, `\PIPE\lsarpc`, `\\SRV20`), DecodeTower},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(c.tw)))
+			for i := 0; i < b.N; i++ {
+				c.dec(c.tw, &benchTower)
+			}
+		})
 	}
 }
 

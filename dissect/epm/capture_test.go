@@ -178,23 +178,30 @@ type obs struct {
 	anomalies                                []string
 }
 
+// bindingOf renders ti's Binding.
+func bindingOf(ti *epm.TowerInfo) dissect.Binding {
+	var b dissect.Binding
+	ti.Binding(&b)
+	return b
+}
+
 func (o *obs) tower(ti *epm.TowerInfo) {
 	for i := 0; i < ti.Floors && i < epm.MaxFloors; i++ {
 		o.protoIDs = append(o.protoIDs, fmt.Sprintf("0x%02x", uint8(ti.Protocols[i])))
 	}
-	if ti.HasAddr && ti.Addr == epm.ProtoIP && ti.Binding.IP.IsValid() {
-		o.ips = append(o.ips, ti.Binding.IP.String())
+	if ti.HasAddr && ti.Addr == epm.ProtoIP && ti.IP.IsValid() {
+		o.ips = append(o.ips, ti.IP.String())
 	}
-	if ti.HasEndpoint && ti.Binding.HasPort {
+	if ti.HasEndpoint && ti.HasPort {
 		switch ti.Endpoint {
 		case epm.ProtoTCP:
-			o.tcpPorts = append(o.tcpPorts, strconv.Itoa(int(ti.Binding.Port)))
+			o.tcpPorts = append(o.tcpPorts, strconv.Itoa(int(ti.Port)))
 		case epm.ProtoUDP:
-			o.udpPorts = append(o.udpPorts, strconv.Itoa(int(ti.Binding.Port)))
+			o.udpPorts = append(o.udpPorts, strconv.Itoa(int(ti.Port)))
 		}
 	}
 	if ti.HasEndpoint && (ti.Endpoint == epm.ProtoNamedPipe || ti.Endpoint == epm.ProtoPortName) {
-		o.pipes = append(o.pipes, ti.Binding.Endpoint.String())
+		o.pipes = append(o.pipes, bindingOf(ti).Endpoint.String())
 	}
 	for i := 0; i < ti.Anomalies.Len(); i++ {
 		a := ti.Anomalies.At(i)
@@ -227,7 +234,7 @@ func decodeCall(t *testing.T, c epmCall, o *obs) []string {
 			e := it.Entry()
 			if e.HasTower {
 				o.tower(&e.Tower)
-				bindings = append(bindings, e.Tower.Binding.String())
+				bindings = append(bindings, bindingOf(&e.Tower).String())
 			}
 		}
 	case epm.Opnum(c.opnum) == epm.OpMap && c.resp:
@@ -242,7 +249,7 @@ func decodeCall(t *testing.T, c epmCall, o *obs) []string {
 		for it.Reset(&p); it.Next(); {
 			if m := it.Tower(); m.HasTower {
 				o.tower(&m.Tower)
-				bindings = append(bindings, m.Tower.Binding.String())
+				bindings = append(bindings, bindingOf(&m.Tower).String())
 			}
 		}
 	case epm.Opnum(c.opnum) == epm.OpMap:
@@ -253,7 +260,7 @@ func decodeCall(t *testing.T, c epmCall, o *obs) []string {
 		stubAnomalies(o, &q.Anomalies)
 		if q.HasTower {
 			o.tower(&q.Tower)
-			bindings = append(bindings, q.Tower.Binding.String())
+			bindings = append(bindings, bindingOf(&q.Tower).String())
 		}
 	case epm.Opnum(c.opnum) == epm.OpLookup:
 		var q epm.LookupRequest
@@ -490,11 +497,11 @@ func TestCorruptFloorDetail(t *testing.T) {
 		var got []string
 		for it.Reset(&p); it.Next(); {
 			e := it.Entry()
-			got = append(got, e.Tower.Binding.String())
+			got = append(got, bindingOf(&e.Tower).String())
 			if e.Index == 2 {
 				if !e.Tower.Anomalies.Has(dissect.AnomTowerIPv4Length) || !bytes.Equal(e.Tower.RawAddr, []byte{0x7f, 0}) ||
-					e.Tower.Binding.IP.IsValid() || e.Tower.Fused {
-					t.Errorf("corrupt tower: anomalies %v raw %x ip %v", e.Tower.Anomalies.At(0), e.Tower.RawAddr, e.Tower.Binding.IP)
+					e.Tower.IP.IsValid() || e.Tower.Fused {
+					t.Errorf("corrupt tower: anomalies %v raw %x ip %v", e.Tower.Anomalies.At(0), e.Tower.RawAddr, e.Tower.IP)
 				}
 			}
 		}

@@ -111,6 +111,10 @@ func FuzzTower(f *testing.F) {
 		if errFresh != errUsed || !reflect.DeepEqual(fresh, used) {
 			t.Fatal("decoding into a used TowerInfo differs from a fresh decode")
 		}
+		var walk epm.TowerInfo
+		if errWalk := epm.DecodeTowerWalk(data, &walk); errWalk != errFresh || !reflect.DeepEqual(walk, fresh) {
+			t.Fatal("DecodeTower's fast path differs from the floor walk")
+		}
 		if fresh.Floors > len(data)/4+1 {
 			t.Fatalf("%d floors from %d octets", fresh.Floors, len(data))
 		}
@@ -147,7 +151,22 @@ func FuzzTower(f *testing.F) {
 				}
 			}
 		}
-		_ = fresh.Binding.AppendTo(nil)
+		// Binding overwrites every field of a used Binding and agrees with
+		// the decoded values.
+		var b, bUsed dissect.Binding
+		fresh.Binding(&b)
+		var seedInfo epm.TowerInfo
+		epm.DecodeTower(seed, &seedInfo)
+		seedInfo.Binding(&bUsed)
+		fresh.Binding(&bUsed)
+		if b != bUsed {
+			t.Fatal("Binding into a used Binding differs from a fresh one")
+		}
+		if b.Protseq != fresh.Protseq || b.IP != fresh.IP || b.Port != fresh.Port || b.HasPort != fresh.HasPort ||
+			(fresh.IP.IsValid() && b.Addr.String() != fresh.IP.String()) {
+			t.Fatalf("binding %v disagrees with the tower's values", b)
+		}
+		_ = b.AppendTo(nil)
 	})
 }
 

@@ -201,7 +201,7 @@ func (p *MapResponse) CheckRequest(q *MapRequest) {
 //
 //	var it epm.TowerIter
 //	for it.Reset(&resp); it.Next(); {
-//		b := it.Tower().Tower.Binding
+//		m := it.Tower() // m.Tower.Protseq, .IP, .Port; m.Tower.Binding(&b) for text
 //	}
 type TowerIter struct {
 	refs, def ndr.Reader

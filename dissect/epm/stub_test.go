@@ -33,7 +33,7 @@ func walkLookup(p *LookupResponse) (bindings, anns []string, towers []bool) {
 	var it EntryIter
 	for it.Reset(p); it.Next(); {
 		e := it.Entry()
-		bindings = append(bindings, e.Tower.Binding.String())
+		bindings = append(bindings, bindingOf(&e.Tower).String())
 		anns = append(anns, string(e.Annotation))
 		towers = append(towers, e.HasTower)
 	}
@@ -214,7 +214,7 @@ func mapTowers(n int) [][]byte {
 func walkMap(p *MapResponse) (bindings []string) {
 	var it TowerIter
 	for it.Reset(p); it.Next(); {
-		bindings = append(bindings, it.Tower().Tower.Binding.String())
+		bindings = append(bindings, bindingOf(&it.Tower().Tower).String())
 	}
 	return
 }
@@ -271,8 +271,8 @@ func TestMapRequest(t *testing.T) {
 			if err != nil || n != len(stub) || !q.HasTower || q.TowerErr != nil {
 				t.Fatalf("Decode = %d, %v, tower %v %v", n, err, q.HasTower, q.TowerErr)
 			}
-			if q.Object != obj || q.MaxTowers != 4 || q.Tower.Binding.String() != "ncacn_ip_tcp:0.0.0.0[135]" || q.Tower.Interface != netlogon {
-				t.Fatalf("%v %d %s %v", q.Object, q.MaxTowers, q.Tower.Binding.String(), q.Tower.Interface)
+			if q.Object != obj || q.MaxTowers != 4 || bindingOf(&q.Tower).String() != "ncacn_ip_tcp:0.0.0.0[135]" || q.Tower.Interface != netlogon {
+				t.Fatalf("%v %d %s %v", q.Object, q.MaxTowers, bindingOf(&q.Tower).String(), q.Tower.Interface)
 			}
 			if q.Tower.Off != 32 || q.Anomalies.Len() != 0 {
 				t.Fatalf("tower off %d anomalies %v", q.Tower.Off, kindsOf(&q.Anomalies))
@@ -369,7 +369,7 @@ func decodeFixture(f stubFixture, d *decoded) {
 		var it EntryIter
 		for it.Reset(&d.lookupResp); it.Next(); {
 			e := it.Entry()
-			d.entries = append(d.entries, e.Tower.Binding.String()+"|"+string(e.Annotation))
+			d.entries = append(d.entries, bindingOf(&e.Tower).String()+"|"+string(e.Annotation))
 		}
 	case f.op == OpLookup:
 		_, d.err = d.lookupReq.DecodeSyntax(f.b, f.le, f.syn)
@@ -377,7 +377,7 @@ func decodeFixture(f stubFixture, d *decoded) {
 		_, d.err = d.mapResp.DecodeSyntax(f.b, f.le, f.syn)
 		var it TowerIter
 		for it.Reset(&d.mapResp); it.Next(); {
-			d.entries = append(d.entries, it.Tower().Tower.Binding.String())
+			d.entries = append(d.entries, bindingOf(&it.Tower().Tower).String())
 		}
 	default:
 		_, d.err = d.mapReq.DecodeSyntax(f.b, f.le, f.syn)
@@ -451,7 +451,7 @@ func TestNDR64Stubs(t *testing.T) {
 				t.Fatalf("%s entry %d: %q vs %q", f.name, i, a.entries[i], b.entries[i])
 			}
 		}
-		if f.op == OpMap && !f.resp && (a.mapReq.Tower.Binding != b.mapReq.Tower.Binding || a.mapReq.MaxTowers != 4 || a.mapReq.Object != b.mapReq.Object) {
+		if f.op == OpMap && !f.resp && (bindingOf(&a.mapReq.Tower) != bindingOf(&b.mapReq.Tower) || a.mapReq.MaxTowers != 4 || a.mapReq.Object != b.mapReq.Object) {
 			t.Fatalf("%s: map request differs", f.name)
 		}
 		if f.op == OpLookup && !f.resp && (a.lookupReq.Interface != samr || a.lookupReq.MaxEnts != 500 || a.lookupReq.ObjectRef == 0) {
@@ -485,7 +485,7 @@ func TestMapResponseManyTowers(t *testing.T) {
 			}
 			var ti TowerInfo
 			DecodeTower(tw, &ti)
-			want = append(want, ti.Binding.String())
+			want = append(want, bindingOf(&ti).String())
 		}
 		e.Align(4).U32(0)
 		var p MapResponse

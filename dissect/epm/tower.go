@@ -13,11 +13,13 @@ const MaxFloors = 8
 
 // TowerInfo is the summary of one protocol tower: the interface and transfer
 // syntax it names, its RPC protocol, and the binding its transport and
-// address floors describe.
+// address floors describe, as compact values (Protseq, IP, Port and the
+// name slices). The text form a [dissect.Binding] holds is rendered only on
+// demand by [TowerInfo.Binding], so that a caller that needs the values does
+// not pay for 510 bytes of text per tower.
 //
-// Octets, RawEndpoint and RawAddr alias the input and are valid while it is;
-// everything else is a value (Binding in particular can be kept and used as
-// a map key).
+// Octets, RawEndpoint, RawAddr, EndpointName and AddrName alias the input
+// and are valid while it is; everything else is a value.
 type TowerInfo struct {
 	// Off is the offset of the tower octets within the stub they were
 	// found in (0 when DecodeTower was given the octets alone). Anomaly
@@ -41,24 +43,65 @@ type TowerInfo struct {
 	HasRPC   bool
 	RPCMinor uint16
 
-	// Binding is what the transport and address floors say, with Protseq
-	// derived from the floor sequence (ProtseqUnknown when none matches).
-	Binding dissect.Binding
+	// Protseq is derived from the floor sequence (ProtseqUnknown when none
+	// matches).
+	Protseq dissect.Protseq
+	// IP is the address floor's IPv4 address when it holds exactly one
+	// (the zero Addr otherwise, a fused floor included).
+	IP netip.Addr
+	// Port is the endpoint floor's port (TCP, UDP, HTTP and the like) when
+	// HasPort.
+	Port    uint16
+	HasPort bool
+	// EndpointName and AddrName are the endpoint and address floors' names
+	// (pipe, LRPC port, NetBIOS host) without their NUL, aliasing the
+	// input; nil when the floor is not a name. A name longer than
+	// dissect.MaxText is kept whole here (and AnomTowerTextTruncated
+	// recorded); the Binding text holds its first MaxText bytes.
+	EndpointName, AddrName []byte
+
 	// Endpoint and Addr are the protocol ids of the endpoint (floor 4) and
 	// address (floor 5) floors; RawEndpoint and RawAddr their RHS bytes, for
-	// detectors that need more than the Binding text (RawAddr holds both
+	// detectors that need more than the values above (RawAddr holds both
 	// addresses of a fused IPv4 floor).
 	Endpoint, Addr       ProtocolID
 	HasEndpoint, HasAddr bool
 	RawEndpoint, RawAddr []byte
 	// Fused reports the multihomed-server fault: the IPv4 floor carried
 	// 8 bytes (or another multiple of 4 above 4), two or more addresses glued
-	// together. Binding.Addr then holds the dotted quads concatenated the way
-	// Windows renders them ("157.61.239.61157.61.239.5"), Binding.IP stays
-	// zero, and AnomTowerIPv4Length is recorded.
+	// together. IP then stays zero, the Binding's Addr holds the dotted quads
+	// concatenated the way Windows renders them ("157.61.239.61157.61.239.5"),
+	// and AnomTowerIPv4Length is recorded.
 	Fused bool
 
 	Anomalies dissect.Anomalies
+}
+
+// Binding fills b (overwriting every field) with the tower's binding:
+// Protseq, IP and Port as decoded, Addr and Endpoint rendered as text (a
+// dotted quad, the fused quads, a name; a port in decimal), such as
+// ncacn_ip_tcp:127.0.0.1[49152]. It reads RawAddr and the name slices, so
+// call it while the input is valid; b itself holds no pointer into the
+// packet and can be kept. It does not allocate.
+func (t *TowerInfo) Binding(b *dissect.Binding) {
+	b.Protseq = t.Protseq
+	switch {
+	case t.IP.IsValid():
+		b.SetIP(t.IP)
+	case t.Fused:
+		var buf [dissect.MaxText + 16]byte
+		b.IP = netip.Addr{}
+		b.Addr.Set(appendFused(buf[:0], t.RawAddr))
+	default:
+		b.IP = netip.Addr{}
+		b.Addr.Set(t.AddrName)
+	}
+	if t.HasPort {
+		b.SetPort(t.Port)
+	} else {
+		b.Port, b.HasPort = 0, false
+		b.Endpoint.Set(t.EndpointName)
+	}
 }
 
 // DecodeTower decodes tower octets (the tower_octet_string of a twr_t: the
@@ -69,6 +112,14 @@ type TowerInfo struct {
 // a floor, or when there are fewer than 2 octets.
 func DecodeTower(octets []byte, t *TowerInfo) error {
 	*t = TowerInfo{Octets: octets}
+	if len(octets) == ipTowerLen && t.ipTower(octets) {
+		return nil
+	}
+	return t.decodeFloors(octets)
+}
+
+// decodeFloors is DecodeTower's general walk, into a freshly reset t.
+func (t *TowerInfo) decodeFloors(octets []byte) error {
 	// This walk is FloorIter's, written out with the floor in a local
 	// variable: it makes DecodeTower twice as fast, and FuzzTower checks
 	// that both find the same floors.
@@ -86,6 +137,9 @@ func DecodeTower(octets []byte, t *TowerInfo) error {
 		a.Add(dissect.AnomTowerFloorCount, 0, uint32(count), uint32(max))
 		flagged = true
 	}
+	// Floors 4 and 5 are decoded in place into ep and addr, the others
+	// into f: assembling a Floor field by field and then copying it whole
+	// stalls on store forwarding.
 	var f, ep, addr Floor
 	var err error
 	off := 2
@@ -118,33 +172,38 @@ func DecodeTower(octets []byte, t *TowerInfo) error {
 			err = dissect.ErrShort
 			break
 		}
-		f.Index, f.Off, f.RHSOff = i, off, roff+2
-		f.RHS = b[roff+2 : roff+2+rl : roff+2+rl]
+		fp := &f
+		switch i {
+		case 3:
+			fp = &ep
+		case 4:
+			fp = &addr
+		}
+		fp.Index, fp.Off, fp.RHSOff = i, off, roff+2
+		fp.RHS = b[roff+2 : roff+2+rl : roff+2+rl]
 		if ll == 0 {
-			f.Protocol, f.Empty, f.LHS = 0, true, nil
+			fp.Protocol, fp.Empty, fp.LHS = 0, true, nil
 			a.Add(dissect.AnomTowerLHSLength, off, 0, 1)
 		} else {
-			f.Protocol, f.Empty, f.LHS = ProtocolID(b[off+2]), false, b[off+3:off+2+ll:off+2+ll]
+			fp.Protocol, fp.Empty, fp.LHS = ProtocolID(b[off+2]), false, b[off+3:off+2+ll:off+2+ll]
 		}
 		off = roff + 2 + rl
 		if i < MaxFloors {
-			t.Protocols[i] = f.Protocol
+			t.Protocols[i] = fp.Protocol
 		}
 		t.Floors++
 		switch i {
 		case 0, 1:
-			t.syntaxFloor(&f)
+			t.syntaxFloor(fp)
 		case 2:
-			t.rpcFloor(&f)
+			t.rpcFloor(fp)
 		default:
-			t.checkSingleByte(&f)
+			t.checkSingleByte(fp)
 			switch i {
 			case 3:
-				ep = f
-				t.Endpoint, t.HasEndpoint = f.Protocol, true
+				t.Endpoint, t.HasEndpoint = fp.Protocol, true
 			case 4:
-				addr = f
-				t.Addr, t.HasAddr = f.Protocol, true
+				t.Addr, t.HasAddr = fp.Protocol, true
 			}
 		}
 	}
@@ -153,6 +212,59 @@ func DecodeTower(octets []byte, t *TowerInfo) error {
 	}
 	t.binding(&ep, &addr, off)
 	return err
+}
+
+// ipTowerLen is the size of the tower almost every ept_map and ept_lookup
+// answer carries: five floors, the interface and transfer syntaxes
+// (2+19+2+2 octets each), the RPC protocol and the port (2+1+2+2 each), and
+// one IPv4 address (2+1+2+4).
+const ipTowerLen = 75
+
+// ipTower decodes tower octets of that exact shape, ncacn_ip_tcp,
+// ncadg_ip_udp or ncacn_http over IPv4, into a freshly reset t without the
+// general floor walk, and reports whether they had it. Such a tower has
+// nothing for the general walk to flag, and this sets exactly the fields it
+// would (TestIPTowerMatchesWalk and FuzzTower compare the two); any other
+// octets are left to decodeFloors, with t untouched.
+func (t *TowerInfo) ipTower(b []byte) bool {
+	b = b[:ipTowerLen:ipTowerLen]
+	// Framing: floor count 5 and the LHS/RHS lengths of every floor, and
+	// the UUID protocol id of the two syntax floors.
+	if binary.LittleEndian.Uint64(b[0:])&0xff_ffff_ffff != 5|19<<16|uint64(ProtoUUID)<<32 ||
+		binary.LittleEndian.Uint16(b[23:]) != 2 || binary.LittleEndian.Uint16(b[27:]) != 19 || b[29] != byte(ProtoUUID) ||
+		binary.LittleEndian.Uint16(b[48:]) != 2 || binary.LittleEndian.Uint16(b[52:]) != 1 || binary.LittleEndian.Uint16(b[55:]) != 2 ||
+		binary.LittleEndian.Uint16(b[59:]) != 1 || binary.LittleEndian.Uint16(b[62:]) != 2 ||
+		binary.LittleEndian.Uint16(b[66:]) != 1 || binary.LittleEndian.Uint16(b[69:]) != 4 {
+		return false
+	}
+	rpc, ep, addr := ProtocolID(b[54]), ProtocolID(b[61]), ProtocolID(b[68])
+	var ps dissect.Protseq
+	switch {
+	case rpc == ProtoRPCCO && ep == ProtoTCP && addr == ProtoIP:
+		ps = dissect.NcacnIPTCP
+	case rpc == ProtoRPCCL && ep == ProtoUDP && addr == ProtoIP:
+		ps = dissect.NcadgIPUDP
+	case rpc == ProtoRPCCO && ep == ProtoHTTP && (addr == ProtoIP || addr == ProtoHTTPHost):
+		ps = dissect.NcacnHTTP
+	default:
+		return false
+	}
+	t.FloorCount, t.Floors = 5, 5
+	t.Protocols = [MaxFloors]ProtocolID{ProtoUUID, ProtoUUID, rpc, ep, addr}
+	putUUIDLE(&t.Interface.UUID, b[5:])
+	t.Interface.Major = binary.LittleEndian.Uint16(b[21:])
+	t.Interface.Minor = binary.LittleEndian.Uint16(b[25:])
+	putUUIDLE(&t.Transfer.UUID, b[30:])
+	t.Transfer.Major = binary.LittleEndian.Uint16(b[46:])
+	t.Transfer.Minor = binary.LittleEndian.Uint16(b[50:])
+	t.HasInterface, t.HasTransfer = true, true
+	t.RPC, t.HasRPC, t.RPCMinor = rpc, true, binary.LittleEndian.Uint16(b[57:])
+	t.Protseq = ps
+	t.Port, t.HasPort = binary.BigEndian.Uint16(b[64:]), true
+	t.IP = netip.AddrFrom4([4]byte(b[71:]))
+	t.Endpoint, t.Addr, t.HasEndpoint, t.HasAddr = ep, addr, true, true
+	t.RawEndpoint, t.RawAddr = b[64:66:66], b[71:75:75]
+	return true
 }
 
 // syntaxFloor decodes floor 1 or 2: 0x0d, a UUID (little-endian fields, as
@@ -175,23 +287,23 @@ func (t *TowerInfo) syntaxFloor(f *Floor) {
 	if f.Index != 0 {
 		s, has = &t.Transfer, &t.HasTransfer
 	}
-	s.UUID = uuidLE(f.LHS)
+	putUUIDLE(&s.UUID, f.LHS)
 	s.Major = binary.LittleEndian.Uint16(f.LHS[16:])
 	s.Minor = t.minor(f)
 	*has = true
 }
 
-// uuidLE reads a UUID in little-endian wire form (tower octets always use
-// it) from b[:16]; it is dissect.UUIDAt(b, 0, true) with word loads, which
-// matters on the tower hot path.
-func uuidLE(b []byte) dissect.UUID {
-	var u dissect.UUID
+// putUUIDLE stores the UUID whose little-endian wire form (tower octets
+// always use it) is b[:16] into u; it is *u = dissect.UUIDAt(b, 0, true)
+// with two 8-byte stores straight into u, which matters on the tower hot
+// path (a UUID assembled byte by byte and then copied stalls on store
+// forwarding).
+func putUUIDLE(u *dissect.UUID, b []byte) {
 	_ = b[15]
-	binary.BigEndian.PutUint32(u[0:], binary.LittleEndian.Uint32(b[0:]))
-	binary.BigEndian.PutUint16(u[4:], binary.LittleEndian.Uint16(b[4:]))
-	binary.BigEndian.PutUint16(u[6:], binary.LittleEndian.Uint16(b[6:]))
-	binary.BigEndian.PutUint64(u[8:], binary.BigEndian.Uint64(b[8:]))
-	return u
+	v := uint64(binary.LittleEndian.Uint32(b))<<32 | uint64(binary.LittleEndian.Uint16(b[4:]))<<16 |
+		uint64(binary.LittleEndian.Uint16(b[6:]))
+	binary.BigEndian.PutUint64(u[0:], v)
+	binary.LittleEndian.PutUint64(u[8:], binary.LittleEndian.Uint64(b[8:]))
 }
 
 // minor reads a 2-byte little-endian minor version RHS.
@@ -237,9 +349,9 @@ func (t *TowerInfo) checkSingleByte(f *Floor) {
 	}
 }
 
-// binding derives the protocol sequence from floors 3..5 and fills Binding
-// from the endpoint and address floors. end is the end of the last floor
-// (where a missing floor would have been).
+// binding derives the protocol sequence from floors 3..5 and decodes the
+// endpoint and address floors. end is the end of the last floor (where a
+// missing floor would have been).
 func (t *TowerInfo) binding(ep, addr *Floor, end int) {
 	if !t.HasRPC {
 		if t.Floors < 3 {
@@ -254,7 +366,7 @@ func (t *TowerInfo) binding(ep, addr *Floor, end int) {
 	r, ok := lookupRule(t.RPC, t.Endpoint, t.Addr, t.HasAddr)
 	want := 4 // floors the protocol sequence has
 	if ok {
-		t.Binding.Protseq = r.ps
+		t.Protseq = r.ps
 		if r.hasAddr {
 			want = 5
 			if !t.HasAddr {
@@ -279,7 +391,7 @@ func (t *TowerInfo) binding(ep, addr *Floor, end int) {
 	}
 }
 
-// endpointRHS decodes the endpoint floor's RHS into Binding.
+// endpointRHS decodes the endpoint floor's RHS into Port or EndpointName.
 func (t *TowerInfo) endpointRHS(f *Floor) {
 	switch f.Protocol {
 	case ProtoTCP, ProtoUDP, ProtoHTTP, ProtoVinesSPP, ProtoVinesIPC:
@@ -287,9 +399,9 @@ func (t *TowerInfo) endpointRHS(f *Floor) {
 			t.Anomalies.Add(dissect.AnomTowerPortLength, f.RHSOff, uint32(len(f.RHS)), 2)
 			return
 		}
-		t.setPort(binary.BigEndian.Uint16(f.RHS))
+		t.Port, t.HasPort = binary.BigEndian.Uint16(f.RHS), true
 	case ProtoNamedPipe, ProtoPortName, ProtoNetBIOS, ProtoStreetTalk, ProtoUnixSocket:
-		t.text(&t.Binding.Endpoint, f)
+		t.EndpointName = t.name(f)
 	default:
 		// Transports not seen on the wire: a 1- or 2-byte RHS is taken as a
 		// port (MS-RPCE gives the NetBIOS transports an 8-bit port and SPX a
@@ -297,16 +409,16 @@ func (t *TowerInfo) endpointRHS(f *Floor) {
 		// else stays raw in RawEndpoint.
 		switch {
 		case len(f.RHS) == 1:
-			t.setPort(uint16(f.RHS[0]))
+			t.Port, t.HasPort = uint16(f.RHS[0]), true
 		case len(f.RHS) == 2:
-			t.setPort(binary.BigEndian.Uint16(f.RHS))
+			t.Port, t.HasPort = binary.BigEndian.Uint16(f.RHS), true
 		case len(f.RHS) > 0 && f.RHS[len(f.RHS)-1] == 0 && printable(f.RHS[:len(f.RHS)-1]):
-			t.text(&t.Binding.Endpoint, f)
+			t.EndpointName = t.name(f)
 		}
 	}
 }
 
-// addrRHS decodes the address floor's RHS into Binding.
+// addrRHS decodes the address floor's RHS into IP or AddrName.
 func (t *TowerInfo) addrRHS(f *Floor) {
 	switch f.Protocol {
 	case ProtoIP:
@@ -315,13 +427,13 @@ func (t *TowerInfo) addrRHS(f *Floor) {
 		if t.Endpoint == ProtoHTTP {
 			t.ipv4(f)
 		} else {
-			t.text(&t.Binding.Addr, f)
+			t.AddrName = t.name(f)
 		}
 	case ProtoNetBIOS, ProtoStreetTalk, ProtoNamedPipe, ProtoPortName:
-		t.text(&t.Binding.Addr, f)
+		t.AddrName = t.name(f)
 	default:
 		if len(f.RHS) > 0 && f.RHS[len(f.RHS)-1] == 0 && printable(f.RHS[:len(f.RHS)-1]) {
-			t.text(&t.Binding.Addr, f)
+			t.AddrName = t.name(f)
 		}
 	}
 }
@@ -337,15 +449,13 @@ func printable(b []byte) bool {
 
 // ipv4 decodes an IPv4 address RHS. Exactly 4 bytes is an address; a larger
 // multiple of 4 is the fused-multihomed fault (see TowerInfo.Fused); any
-// other length leaves Addr empty. tshark reads a 2-byte RHS as 127.0.0.0
+// other length leaves IP zero. tshark reads a 2-byte RHS as 127.0.0.0
 // (SYNTHETIC-udp-epm-lookup-corrupt-floor.pcap); this decoder does not
 // invent the missing bytes.
 func (t *TowerInfo) ipv4(f *Floor) {
 	n := len(f.RHS)
 	if n == 4 {
-		a := [4]byte(f.RHS)
-		t.Binding.IP = netip.AddrFrom4(a)
-		textQuad(&t.Binding.Addr, a)
+		t.IP = netip.AddrFrom4([4]byte(f.RHS))
 		return
 	}
 	t.Anomalies.Add(dissect.AnomTowerIPv4Length, f.RHSOff, uint32(n), 4)
@@ -354,13 +464,20 @@ func (t *TowerInfo) ipv4(f *Floor) {
 	}
 	t.Fused = true
 	var buf [dissect.MaxText + 16]byte
-	s := buf[:0]
-	for i := 0; i+4 <= n && len(s) <= dissect.MaxText; i += 4 {
-		s = appendQuad(s, [4]byte(f.RHS[i:]))
-	}
-	if !appendText(&t.Binding.Addr, s) {
+	if s := appendFused(buf[:0], f.RHS); len(s) > dissect.MaxText {
 		t.Anomalies.Add(dissect.AnomTowerTextTruncated, f.RHSOff, uint32(len(s)), dissect.MaxText)
 	}
+}
+
+// appendFused appends the dotted quads of a fused IPv4 RHS glued together,
+// stopping once more than dissect.MaxText bytes were appended (so dst needs
+// room for MaxText+16).
+func appendFused(dst, rhs []byte) []byte {
+	start := len(dst)
+	for i := 0; i+4 <= len(rhs) && len(dst)-start <= dissect.MaxText; i += 4 {
+		dst = appendQuad(dst, [4]byte(rhs[i:]))
+	}
+	return dst
 }
 
 // appendQuad appends a as a dotted quad ("157.61.239.5").
@@ -381,57 +498,10 @@ func appendQuad(dst []byte, a [4]byte) []byte {
 	return dst
 }
 
-// setPort is Binding.SetPort for the empty Binding of a freshly reset
-// TowerInfo, writing the digits straight into Endpoint.
-func (t *TowerInfo) setPort(p uint16) {
-	t.Binding.Port, t.Binding.HasPort = p, true
-	var d [5]byte
-	i := len(d)
-	for {
-		i--
-		d[i] = '0' + byte(p%10)
-		p /= 10
-		if p == 0 {
-			break
-		}
-	}
-	for ; i < len(d); i++ {
-		t.Binding.Endpoint.AppendByte(d[i])
-	}
-}
-
-// textQuad writes a as a dotted quad into an empty Text byte by byte: on
-// this path a few AppendByte calls cost less than the memmove behind
-// Text.Set and dissect.AppendUint.
-func textQuad(dst *dissect.Text, a [4]byte) {
-	for i, c := range a {
-		if i > 0 {
-			dst.AppendByte('.')
-		}
-		if c >= 100 {
-			dst.AppendByte('0' + c/100)
-		}
-		if c >= 10 {
-			dst.AppendByte('0' + c/10%10)
-		}
-		dst.AppendByte('0' + c%10)
-	}
-}
-
-// appendText appends b to an empty Text; it reports false when b did not
-// fit (the text then holds the first MaxText bytes).
-func appendText(t *dissect.Text, b []byte) bool {
-	for _, c := range b {
-		if !t.AppendByte(c) {
-			return false
-		}
-	}
-	return true
-}
-
-// text copies a NUL-terminated name RHS into dst, recording a missing or
-// early NUL and truncation.
-func (t *TowerInfo) text(dst *dissect.Text, f *Floor) {
+// name returns a NUL-terminated name RHS without its NUL, recording a
+// missing or early NUL (the name then ends at the RHS's end or at the first
+// NUL) and a name too long for a dissect.Text.
+func (t *TowerInfo) name(f *Floor) []byte {
 	b := f.RHS
 	n := len(b)
 	nul := -1
@@ -450,7 +520,8 @@ func (t *TowerInfo) text(dst *dissect.Text, f *Floor) {
 	default:
 		b = b[:nul]
 	}
-	if !appendText(dst, b) {
+	if len(b) > dissect.MaxText {
 		t.Anomalies.Add(dissect.AnomTowerTextTruncated, f.RHSOff, uint32(len(b)), dissect.MaxText)
 	}
+	return b
 }

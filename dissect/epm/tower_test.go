@@ -40,6 +40,13 @@ func floors(rpc byte, rest ...dcetest.EPMFloor) []byte {
 	return tower(append(head(rpc), rest...)...)
 }
 
+// bindingOf renders ti's Binding.
+func bindingOf(ti *TowerInfo) dissect.Binding {
+	var b dissect.Binding
+	ti.Binding(&b)
+	return b
+}
+
 type towerCase struct {
 	name    string
 	octets  []byte
@@ -66,8 +73,8 @@ func towerCases() []towerCase {
 				if ti.Protocols != want {
 					t.Errorf("protocols %v", ti.Protocols)
 				}
-				if ti.Binding.IP != lo || ti.Binding.Port != 49152 || !ti.Binding.HasPort {
-					t.Errorf("binding ip %v port %d", ti.Binding.IP, ti.Binding.Port)
+				if ti.IP != lo || ti.Port != 49152 || !ti.HasPort {
+					t.Errorf("binding ip %v port %d", ti.IP, ti.Port)
 				}
 				if !bytes.Equal(ti.RawAddr, []byte{127, 0, 0, 1}) || !bytes.Equal(ti.RawEndpoint, []byte{0xc0, 0x00}) {
 					t.Errorf("raw %x %x", ti.RawAddr, ti.RawEndpoint)
@@ -84,8 +91,8 @@ func towerCases() []towerCase {
 			binding: "ncadg_ip_udp:157.61.239.61157.61.239.5[1039]", protseq: dissect.NcadgIPUDP,
 			kinds: []dissect.AnomalyKind{dissect.AnomTowerIPv4Length},
 			check: func(t *testing.T, ti *TowerInfo) {
-				if !ti.Fused || ti.Binding.IP.IsValid() || !bytes.Equal(ti.RawAddr, fused) {
-					t.Errorf("fused %v ip %v raw %x", ti.Fused, ti.Binding.IP, ti.RawAddr)
+				if !ti.Fused || ti.IP.IsValid() || !bytes.Equal(ti.RawAddr, fused) {
+					t.Errorf("fused %v ip %v raw %x", ti.Fused, ti.IP, ti.RawAddr)
 				}
 				if a := ti.Anomalies.At(0); a.A != 8 || a.B != 4 || a.Off != len(ti.Octets)-8 {
 					t.Errorf("anomaly %+v", a)
@@ -94,8 +101,8 @@ func towerCases() []towerCase {
 		{name: "ipv4-len-2", octets: floors(dcetest.EPMProtoRPCCL, fPort(dcetest.EPMProtoUDP, 49200), fRaw(dcetest.EPMProtoIP, []byte{127, 0})),
 			binding: "ncadg_ip_udp:[49200]", protseq: dissect.NcadgIPUDP, kinds: []dissect.AnomalyKind{dissect.AnomTowerIPv4Length},
 			check: func(t *testing.T, ti *TowerInfo) {
-				if ti.Fused || ti.Binding.Addr.Len() != 0 || len(ti.RawAddr) != 2 {
-					t.Errorf("fused %v addr %q raw %x", ti.Fused, ti.Binding.Addr.String(), ti.RawAddr)
+				if ti.Fused || bindingOf(ti).Addr.String() != "" || len(ti.RawAddr) != 2 {
+					t.Errorf("fused %v addr %q raw %x", ti.Fused, bindingOf(ti).Addr.String(), ti.RawAddr)
 				}
 			}},
 		{name: "ipv4-len-5", octets: floors(dcetest.EPMProtoRPCCO, fPort(dcetest.EPMProtoTCP, 135), fRaw(dcetest.EPMProtoIP, []byte{1, 2, 3, 4, 5})),
@@ -197,11 +204,11 @@ func TestDecodeTower(t *testing.T) {
 			if !errors.Is(err, c.err) || (c.err == nil && err != nil) {
 				t.Fatalf("err %v, want %v", err, c.err)
 			}
-			if got := ti.Binding.String(); got != c.binding {
+			if got := bindingOf(&ti).String(); got != c.binding {
 				t.Errorf("binding %q, want %q", got, c.binding)
 			}
-			if ti.Binding.Protseq != c.protseq {
-				t.Errorf("protseq %v, want %v", ti.Binding.Protseq, c.protseq)
+			if ti.Protseq != c.protseq {
+				t.Errorf("protseq %v, want %v", ti.Protseq, c.protseq)
 			}
 			var kinds []dissect.AnomalyKind
 			for i := 0; i < ti.Anomalies.Len(); i++ {
@@ -218,6 +225,49 @@ func TestDecodeTower(t *testing.T) {
 				c.check(t, &ti)
 			}
 		})
+	}
+}
+
+// TestIPTowerMatchesWalk checks DecodeTower's fast path for the common
+// IPv4 tower against the general floor walk: on every tower case, on the
+// shapes it accepts, and on every single-octet change of them (which moves
+// most towers off the fast path, onto it with other values, or into
+// anomalies the walk must then find).
+func TestIPTowerMatchesWalk(t *testing.T) {
+	shapes := [][]byte{
+		dcetest.EPMTowerTCP(samr, lo, 49152),
+		dcetest.EPMTowerUDP(netlogon, kbAddr, 1039),
+		dcetest.EPMTowerHTTP(samr, netip.IPv4Unspecified(), 593),
+		floors(dcetest.EPMProtoRPCCO, fPort(dcetest.EPMProtoHTTP, 5000), fRaw(dcetest.EPMProtoHTTPHost, []byte{192, 168, 0, 2})),
+		tower(fSyn(dissect.SyntaxID{UUID: dissect.EPMv4, Major: 3, Minor: 1}), fSyn(ndr20), fRPC(dcetest.EPMProtoRPCCO, 7),
+			fPort(dcetest.EPMProtoTCP, 65535), fIP(netip.MustParseAddr("255.1.10.100"))),
+	}
+	for i, b := range shapes {
+		var ti TowerInfo
+		if len(b) != ipTowerLen || !ti.ipTower(b) {
+			t.Fatalf("shape %d (%d octets) not taken by the fast path", i, len(b))
+		}
+	}
+	check := func(name string, b []byte) {
+		t.Helper()
+		var fast, walk TowerInfo
+		errFast := DecodeTower(b, &fast)
+		errWalk := DecodeTowerWalk(b, &walk)
+		if errFast != errWalk || !reflect.DeepEqual(fast, walk) {
+			t.Fatalf("%s: fast path %+v (err %v), walk %+v (err %v)", name, fast, errFast, walk, errWalk)
+		}
+	}
+	for _, c := range towerCases() {
+		check(c.name, c.octets)
+	}
+	for i, s := range shapes {
+		for pos := range s {
+			b := bytes.Clone(s)
+			for v := 0; v < 256; v++ {
+				b[pos] = byte(v)
+				check("shape "+string(rune('0'+i)), b)
+			}
+		}
 	}
 }
 
