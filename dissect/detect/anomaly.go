@@ -57,13 +57,15 @@ func (d *Detector) anomaly(e *event.Event) {
 
 // stringBindingAnomaly: DCOM stub anomalies that describe the
 // DUALSTRINGARRAY's structure (rather than OBJREF or activation blobs).
+// AnomDCOMInvalidNetworkAddress is left out: the pipeline reports it again
+// with its binding (InStringBinding), where a fused address can be told
+// from a malformed one.
 func stringBindingAnomaly(k dissect.AnomalyKind) bool {
 	switch k {
 	case dissect.AnomDCOMUnknownTowerID, dissect.AnomDCOMNumEntriesBeyondData, dissect.AnomDCOMSecurityOffsetRange,
 		dissect.AnomDCOMSecurityOffsetMismatch, dissect.AnomDCOMStringBindingsUnterminated,
 		dissect.AnomDCOMSecurityBindingsUnterminated, dissect.AnomDCOMOddLength, dissect.AnomDCOMTrailingEntries,
-		dissect.AnomDCOMBadEndpoint, dissect.AnomDCOMBadUTF16, dissect.AnomDCOMTextTruncated,
-		dissect.AnomDCOMInvalidNetworkAddress:
+		dissect.AnomDCOMBadEndpoint, dissect.AnomDCOMBadUTF16, dissect.AnomDCOMTextTruncated:
 		return true
 	}
 	return false
