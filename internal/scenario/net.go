@@ -202,6 +202,9 @@ func (t *tcpConn) segment(gap time.Duration, fromServer bool, flags int, payload
 	if seg.ACK {
 		seg.Ack = t.nxt[1-s]
 	}
+	if seg.RST {
+		seg.Window = 0 // a refusing stack advertises no window
+	}
 	if seg.SYN {
 		// MSS 1460, NOP, NOP, SACK permitted (as Windows sends them)
 		seg.Options = []layers.TCPOption{

@@ -142,15 +142,17 @@ func (p *clPeer) header(le bool, t dissect.PType, iface dissect.SyntaxID, opnum 
 }
 
 // request sends a non-fragmented idempotent request carrying the boot time
-// the client believes in, and returns its frame number.
+// the client believes in, and returns its frame number. Its flags are
+// idempotent and no-fack (0x28), as Windows clients send them.
 func (p *clPeer) request(iface dissect.SyntaxID, opnum uint16, stub []byte, note string) int {
 	h := p.header(p.le, dissect.PTypeRequest, iface, opnum, p.boot)
-	h.Flags1 = dissect.CLIdempotent
+	h.Flags1 = dissect.CLIdempotent | dissect.CLNoFack
 	return p.c.udp(sendGap, p.cli, p.srv, h.Build(stub, nil), note)
 }
 
 // reply sends a server PDU of type t for the current call with the
-// server's boot time boot, and learns boot (the client runtime does).
+// server's boot time boot, and learns boot (the client runtime does). A
+// response carries last-fragment and no-fack (0x0a), other PDUs no flags.
 func (p *clPeer) reply(t dissect.PType, iface dissect.SyntaxID, opnum uint16, boot uint32, body []byte, note string) int {
 	h := p.header(p.sle, t, iface, opnum, boot)
 	if t == dissect.PTypeResponse {
@@ -166,7 +168,6 @@ func (p *clPeer) reply(t dissect.PType, iface dissect.SyntaxID, opnum uint16, bo
 // ping sends a ping for the current call.
 func (p *clPeer) ping(iface dissect.SyntaxID, opnum uint16, note string) int {
 	h := p.header(p.le, dissect.PTypePing, iface, opnum, p.boot)
-	h.Flags1 = dissect.CLIdempotent
 	return p.c.udp(sendGap, p.cli, p.srv, h.Build(nil, nil), note)
 }
 
