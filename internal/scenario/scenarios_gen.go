@@ -3,11 +3,11 @@
 package scenario
 
 // KB224460DCOM returns the frames of kb224460-dcom-fused.pcap (KB Q224460
-// over DCOM) and the frame numbers the detector's tests assert at. Client 157.61.239.20
-// asks the multihomed server 157.61.239.61 (second address 157.61.239.5),
-// on one association, ServerAlive2 and ResolveOxid2; both answers carry
-// the fused address 157.61.239.61157.61.239.5. Then the healthy
-// multihomed server 10.1.1.5 (second address 192.168.7.5) answers
+// over DCOM) and the frame numbers the detector's tests assert at. Client
+// 157.61.239.20 asks the multihomed server 157.61.239.61 (second address
+// 157.61.239.5), on one association, ServerAlive2 and ResolveOxid2; both
+// answers carry the fused address 157.61.239.61157.61.239.5. Then the
+// healthy multihomed server 10.1.1.5 (second address 192.168.7.5) answers
 // ResolveOxid2 (big-endian on both sides) and an ISystemActivator
 // RemoteCreateInstance with its two addresses listed separately, which is
 // legitimate multihoming.
