@@ -118,6 +118,9 @@ func readAll(src Source, fn func(data []byte, ci Info)) (int, error) {
 // that broke, and compares each frame's decoded addresses and ports with
 // tshark's.
 func TestSharedCaptures(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: skipping the tshark comparison")
+	}
 	files := captureFiles(t)
 	tshark := tsharkPath(t)
 	dec := decode.NewDecoder()
