@@ -278,7 +278,7 @@ func (w *worker) bindAck(a *assoc, p *dissect.COPDU, e *event.Event) {
 // time feature negotiation or an NDR64-vs-NDR transfer syntax refusal,
 // which are part of normal binds rather than failures.
 func isNegotiation(r dissect.Result) bool {
-	return r.Reason == dissect.ProviderReason(3) // proposed transfer syntaxes not supported
+	return r.Reason == dissect.ReasonProposedTransferNotSupported
 }
 
 // isBindTimeFeature reports whether a context's abstract syntax is the

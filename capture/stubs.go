@@ -166,7 +166,7 @@ func (w *worker) dsaResponse(e *event.Event, has bool, d *dcom.DualStringArray, 
 		w.stats.Bindings++
 		w.h(b)
 		if sb.Checked && !sb.Kind.Valid() {
-			w.bindingAnomaly(b, dissect.Anomaly{Kind: dissect.AnomDCOMInvalidNetworkAddress, Off: sb.Off}, event.InStringBinding)
+			w.bindingAnomaly(b, dissect.Anomaly{Kind: dissect.AnomDCOMInvalidNetworkAddress, Off: d.Base + sb.Off}, event.InStringBinding)
 		}
 	}
 }

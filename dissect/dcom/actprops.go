@@ -295,6 +295,7 @@ func (a *ActivationPropertiesOut) scmReplyInfo(prop []byte, base int) {
 	if _, err := a.Bindings.Decode(data[start:], le, FormNDR); err != nil {
 		a.Anomalies.Add(dissect.AnomDCOMTruncated, base+start, uint32(len(data)), 0)
 	}
+	a.Bindings.Base = base + start
 	a.Anomalies.Merge(&a.Bindings.Anomalies, base+start)
 }
 

@@ -61,6 +61,10 @@ type DualStringArray struct {
 	// carries (max_count of them for FormNDR, wNumEntries for FormPacked),
 	// fewer when the input ends first.
 	Array []byte
+	// Base is the offset of the structure within the stub of the response
+	// it was found in, set by the response decoders (0 when Decode was
+	// called directly): add it to Off and anomaly offsets for stub offsets.
+	Base int
 	// ArrayOff is the offset of Array from the start of the structure (4
 	// for FormPacked, 8 for FormNDR).
 	ArrayOff int

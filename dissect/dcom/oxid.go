@@ -132,6 +132,7 @@ func decodeDSAPointer(r *ndr.Reader, d *DualStringArray, an *dissect.Anomalies) 
 		r.Fail(dissect.ErrShort)
 		return true
 	}
+	d.Base = start
 	an.Merge(&d.Anomalies, start)
 	r.Skip(n)
 	return true

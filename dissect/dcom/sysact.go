@@ -102,5 +102,8 @@ func (p *ActivationResponse) decodeObjRef(b []byte, off int) {
 	if _, err := p.Props.Decode(p.ObjRef.ObjectData); err != nil {
 		p.Anomalies.Add(dissect.AnomTruncated, blobOff, uint32(len(p.ObjRef.ObjectData)), 8)
 	}
+	if p.Props.HasBindings {
+		p.Props.Bindings.Base += blobOff
+	}
 	p.Anomalies.Merge(&p.Props.Anomalies, blobOff)
 }
