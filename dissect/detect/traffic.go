@@ -221,6 +221,17 @@ func (d *Detector) fault(e *event.Event) {
 	}
 	f := newFinding(RuleFault, sev, e)
 	f.Iface, f.IfaceOK = e.Iface, e.IfaceOK
+	// The finding names the endpoint that answered, as a binding.
+	switch e.Transport {
+	case event.TCP:
+		f.Binding.Protseq = dissect.NcacnIPTCP
+	case event.UDP:
+		f.Binding.Protseq = dissect.NcadgIPUDP
+	}
+	if f.Binding.Protseq != dissect.ProtseqUnknown {
+		f.Binding.SetIP(e.Server.Addr().Unmap())
+		f.Binding.SetPort(e.Server.Port())
+	}
 	fd := &FaultDetail{PType: e.PType, Status: e.Status, Count: n}
 	var what string
 	if e.PType == dissect.PTypeBindNak {
