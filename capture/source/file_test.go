@@ -425,6 +425,10 @@ func TestHostilePcapng(t *testing.T) {
 			idb(w, 0, w.option(ngOptTSResol, []byte{0x80 | 64}))
 			w.epb(0, ngIfaceSpec{}, recs[0])
 		}), false, "timestamp resolution"},
+		{"tsresol of length 0 (pcapgo reuses a stale option byte)", build(false, func(w *ngWriter) {
+			idb(w, 0, w.option(2, []byte("r")), w.option(ngOptTSResol, nil))
+			w.epb(0, ngIfaceSpec{}, recs[0])
+		}), false, "length 0"},
 		{"tsresol 10^-70", build(true, func(w *ngWriter) {
 			idb(w, 0, w.option(ngOptTSResol, []byte{70}))
 			w.epb(0, ngIfaceSpec{}, recs[0])

@@ -287,14 +287,20 @@ func (c *ngCheck) options(b []byte) error {
 }
 
 // tsresol rejects an if_tsresol whose unit pcapgo cannot represent (a power
-// of ten above 10^19 or of two above 2^63 makes its divisor zero or wrap).
+// of ten above 10^19 or of two above 2^63 makes its divisor zero or wrap)
+// and one whose length is not 1: pcapgo then reads the first byte left in
+// its option buffer by an earlier option (of any block), for example 'r'
+// (114) from an application name, and divides by zero.
 func (c *ngCheck) tsresol(b []byte) error {
 	for len(b) >= 4 {
 		code, l := c.u16(b), int(c.u16(b[2:]))
 		if code == 0 {
 			return nil
 		}
-		if code == ngOptTSResol && l >= 1 {
+		if code == ngOptTSResol {
+			if l != 1 {
+				return pcapngError("timestamp resolution option of length " + itoa(l) + ", not 1")
+			}
 			v := b[4]
 			if (v&0x80 == 0 && v > 19) || (v&0x80 != 0 && v&0x7f > 63) {
 				return pcapngError("unsupported timestamp resolution " + itoa(int(v)))
