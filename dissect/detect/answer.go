@@ -111,7 +111,7 @@ func (d *Detector) closeAnswer() {
 	if d.ans.key.src == event.SourceEPM {
 		d.judgeMoves(ents)
 	}
-	clear(d.ans.ents[:cap(d.ans.ents)])
+	clear(d.ans.ents) // every entry written since the last close (len); the rest is already clear
 	d.ans.ents = d.ans.ents[:0]
 }
 
