@@ -28,10 +28,12 @@ unit:
 # Everything CI must run.
 test: deps fmt-check vet unit
 
-# Runs rpcwatch on a capture bundled in testdata/ (deps: the build needs
-# libpcap's headers for live capture).
+# Runs rpcwatch on testdata/demo.pcap, which internal/scenario generates: a
+# multihomed server's fused bindings (KB 224460) and a restart that moves
+# endpoints and leaves clients on stale bindings (KB 216558). (deps: the
+# build needs libpcap's headers for live capture.)
 demo: deps build
-	./bin/rpcwatch read testdata/samba-epm-loopback.pcap
+	./bin/rpcwatch read testdata/demo.pcap
 
 # Runs every fuzz target for FUZZTIME each (not part of test).
 fuzz:
