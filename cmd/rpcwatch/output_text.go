@@ -35,8 +35,10 @@ func textTime(ns int64) string {
 
 func (t *textRenderer) binding(e *event.Event) {
 	t.buf = e.Binding.AppendTo(t.buf[:0])
-	fmt.Fprintf(t.w, textRow, textTime(e.TimeNs), "binding", e.Source, e.Server,
+	line := fmt.Sprintf(textRow, textTime(e.TimeNs), "binding", e.Source, e.Server,
 		ifaceName(e.BindingIface, true), t.buf, strconv.FormatInt(e.Frame, 10), "")
+	t.w.WriteString(strings.TrimRight(line, " \n"))
+	t.w.WriteByte('\n')
 }
 
 func frameList(f *detect.Finding) string {
