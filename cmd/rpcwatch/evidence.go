@@ -101,6 +101,9 @@ type pcapWriter struct {
 	written uint64
 	skipped uint64
 	hdr     [16]byte
+	// err is the first write error; later writes are not attempted and
+	// close reports it.
+	err error
 }
 
 func createPcap(name string) (*pcapWriter, error) {
@@ -125,6 +128,17 @@ func (pw *pcapWriter) header(lt decode.LinkType) error {
 
 // write appends one record; origLen is the frame's length on the wire.
 func (pw *pcapWriter) write(lt decode.LinkType, ts time.Time, origLen int, data []byte) error {
+	if pw.err != nil {
+		return pw.err
+	}
+	err := pw.record(lt, ts, origLen, data)
+	if err != nil {
+		pw.err = err
+	}
+	return err
+}
+
+func (pw *pcapWriter) record(lt decode.LinkType, ts time.Time, origLen int, data []byte) error {
 	if !pw.started {
 		if err := pw.header(lt); err != nil {
 			return err
@@ -150,8 +164,8 @@ func (pw *pcapWriter) write(lt decode.LinkType, ts time.Time, origLen int, data 
 // close writes a header if nothing was written (an empty capture of link
 // type lt) and closes the file.
 func (pw *pcapWriter) close(lt decode.LinkType) error {
-	var err error
-	if !pw.started {
+	err := pw.err
+	if !pw.started && err == nil {
 		err = pw.header(lt)
 	}
 	if e := pw.w.Flush(); err == nil {
