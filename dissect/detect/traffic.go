@@ -231,6 +231,7 @@ func (d *Detector) fault(e *event.Event) {
 	if f.Binding.Protseq != dissect.ProtseqUnknown {
 		f.Binding.SetIP(e.Server.Addr().Unmap())
 		f.Binding.SetPort(e.Server.Port())
+		f.HasBinding = true
 	}
 	fd := &FaultDetail{PType: e.PType, Status: e.Status, Count: n}
 	var what string
