@@ -3,7 +3,7 @@ GO      ?= go
 PKGS    := ./...
 FUZZTIME ?= 30s
 
-.PHONY: all build test deps vet fmt-check unit demo fuzz bench clean
+.PHONY: all build test test-integration deps vet fmt-check unit demo fuzz bench clean
 
 all: build
 
@@ -25,8 +25,13 @@ vet:
 unit:
 	$(GO) test -count=1 $(PKGS)
 
+# Integration tests against real peers (Samba's endpoint mapper, rpcclient,
+# impacket, tcpdump, tshark) on lo; they need root and skip without it.
+test-integration: deps
+	$(GO) test -count=1 -timeout 5m -v ./internal/integration/
+
 # Everything CI must run.
-test: deps fmt-check vet unit
+test: deps fmt-check vet unit test-integration
 
 # Runs rpcwatch on testdata/demo.pcap, which internal/scenario generates: a
 # multihomed server's fused bindings (KB 224460) and a restart that moves
