@@ -543,3 +543,58 @@ func oddRecs(in []rec) []rec {
 	}
 	return out
 }
+
+// TestRecordedCooked reads the two captures recorded with tcpdump and
+// dumpcap on the "any" device (testdata/README.md): real LINUX_SLL2 in a
+// classic pcap, and a pcapng mixing LINUX_SLL and Ethernet interfaces with
+// the kernel's ICMP port unreachables quoting the datagrams.
+func TestRecordedCooked(t *testing.T) {
+	for _, c := range []struct {
+		file             string
+		lts              map[decode.LinkType]int
+		port             uint16
+		payload          string
+		udp, unreach, v4 int
+	}{
+		{"testdata/tcpdump-any-sll2.pcap", map[decode.LinkType]int{decode.LinkTypeLinuxSLL2: 4}, 47140, "sll2 test", 4, 0, 2},
+		{"testdata/dumpcap-any+lo-sll+ether.pcapng", map[decode.LinkType]int{decode.LinkTypeLinuxSLL: 6, decode.LinkTypeEthernet: 2}, 47141, "ng test", 5, 3, 5},
+	} {
+		src, err := Open(c.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec := decode.NewDecoder()
+		var p decode.Packet
+		lts := map[decode.LinkType]int{}
+		udp, unreach, v4 := 0, 0, 0
+		n, err := readAll(src, func(data []byte, ci Info) {
+			lts[ci.LinkType]++
+			if err := dec.Decode(ci.LinkType, data, &p); err != nil {
+				t.Errorf("%s frame %d: %v", c.file, ci.Frame, err)
+			}
+			switch {
+			case p.Proto == decode.ProtoUDP && p.DstPort == c.port && strings.HasPrefix(string(p.Payload), c.payload):
+				udp++
+			case p.PortUnreachable() && p.ICMP.Quoted.HasPorts && p.ICMP.Quoted.DstPort == c.port:
+				unreach++
+			default:
+				t.Errorf("%s frame %d: unexpected %+v", c.file, ci.Frame, p)
+			}
+			if p.Net == decode.NetIPv4 {
+				v4++
+			}
+			if (ci.LinkType == decode.LinkTypeLinuxSLL2 && p.IfIndex == 0) || (ci.InterfaceIndex == 1) != (ci.LinkType == decode.LinkTypeEthernet) {
+				t.Errorf("%s frame %d: link %v iface %d ifindex %d", c.file, ci.Frame, ci.LinkType, ci.InterfaceIndex, p.IfIndex)
+			}
+		})
+		src.Close()
+		if err != nil || n != c.udp+c.unreach || udp != c.udp || unreach != c.unreach || v4 != c.v4 || len(lts) != len(c.lts) {
+			t.Errorf("%s: %d frames (%v), udp %d unreachable %d v4 %d, link types %v", c.file, n, err, udp, unreach, v4, lts)
+		}
+		for lt, k := range c.lts {
+			if lts[lt] != k {
+				t.Errorf("%s: %d frames of %v, want %d", c.file, lts[lt], lt, k)
+			}
+		}
+	}
+}
