@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -218,11 +217,8 @@ func newSamba(t *testing.T) *samba {
 // port 135 answers on every server address.
 func (s *samba) start(t *testing.T, options ...string) {
 	t.Helper()
-	for _, a := range servers {
-		if c, err := net.DialTimeout("tcp", net.JoinHostPort(a, "135"), time.Second); err == nil {
-			c.Close()
-			t.Skipf("something else already listens on [%s]:135; skipped", a)
-		}
+	if l := listening(135); len(l) > 0 {
+		t.Skipf("something already listens on port 135 (%v); skipped", l)
 	}
 	pidFile := filepath.Join(s.dir, "pid", "samba-dcerpcd.pid")
 	os.Remove(pidFile)
@@ -241,23 +237,19 @@ func (s *samba) start(t *testing.T, options ...string) {
 	// Workers that outlive the daemon are in its process group; the group
 	// is ours (created for the process we started).
 	t.Cleanup(func() { syscall.Kill(-pgid, syscall.SIGTERM) })
+	// Watch the kernel's socket tables rather than connecting: a probe
+	// connection refused while the server is down would be a real
+	// conn-refused for rpcwatch.
 	deadline := time.Now().Add(20 * time.Second)
-	for _, a := range servers {
-		for {
-			c, err := net.DialTimeout("tcp", net.JoinHostPort(a, "135"), time.Second)
-			if err == nil {
-				c.Close()
-				break
-			}
-			if s.p.exited() {
-				log, _ := os.ReadFile(logf.Name())
-				t.Fatalf("samba-dcerpcd exited: %v\n%s", s.p.err, log)
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("[%s]:135 does not answer 20 s after starting samba-dcerpcd: %v", a, err)
-			}
-			time.Sleep(20 * time.Millisecond)
+	for len(listening(135)) < len(servers) {
+		if s.p.exited() {
+			log, _ := os.ReadFile(logf.Name())
+			t.Fatalf("samba-dcerpcd exited: %v\n%s", s.p.err, log)
 		}
+		if time.Now().After(deadline) {
+			t.Fatalf("port 135 not listening on all of %v 20 s after starting samba-dcerpcd: %v", servers, listening(135))
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	if b, err := os.ReadFile(pidFile); err != nil || strings.TrimSpace(string(b)) != strconv.Itoa(cmd.Process.Pid) {
 		t.Errorf("pid file %s says %q (%v), we started %d", pidFile, b, err, cmd.Process.Pid)
@@ -272,17 +264,32 @@ func (s *samba) stop(t *testing.T) {
 	s.p.stop(t, syscall.SIGTERM)
 	syscall.Kill(-pgid, syscall.SIGTERM)
 	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", "127.0.0.1:135", time.Second)
-		if err != nil {
-			return
-		}
-		c.Close()
+	for len(listening(135)) > 0 {
 		if time.Now().After(deadline) {
-			t.Fatal("127.0.0.1:135 still answers 10 s after samba-dcerpcd stopped")
+			t.Fatalf("port 135 still listening 10 s after samba-dcerpcd stopped: %v", listening(135))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// listening returns the local addresses (hex, as /proc/net/tcp{,6} shows
+// them) of TCP sockets listening on port.
+func listening(port int) []string {
+	var l []string
+	suffix := ":" + strings.ToUpper(strconv.FormatInt(int64(port)|0x10000, 16)[1:])
+	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n")[1:] {
+			c := strings.Fields(line)
+			if len(c) > 3 && c[3] == "0A" && strings.HasSuffix(c[1], suffix) {
+				l = append(l, c[1])
+			}
+		}
+	}
+	return l
 }
 
 // run runs a client to completion (30 s at most) and returns its standard
