@@ -5,12 +5,14 @@ import (
 	"encoding/binary"
 	"math/rand"
 	"net/netip"
+	"reflect"
 	"testing"
 	"time"
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 	"github.com/rpcwatch/rpcwatch/capture/decode"
+	"github.com/rpcwatch/rpcwatch/capture/source"
 )
 
 var (
@@ -342,4 +344,62 @@ func itoa(v int) string {
 		v /= 10
 	}
 	return s
+}
+
+// TestKernelFragments reassembles the real IPv4 and IPv6 fragments in
+// testdata/kernel-fragments-lo.pcap (see its README) and checks the result
+// against what tshark reassembles there.
+func TestKernelFragments(t *testing.T) {
+	src, err := source.Open("testdata/kernel-fragments-lo.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	type want struct {
+		first, last, size int
+		net               decode.Net
+	}
+	wants := []want{{1, 3, 3000, decode.NetIPv4}, {4, 11, 9000, decode.NetIPv4}, {12, 14, 3000, decode.NetIPv6}, {16, 23, 9000, decode.NetIPv6}}
+	r := New(Config{})
+	dec := decode.NewDecoder()
+	var p, u decode.Packet
+	var got []want
+	unreach := 0
+	for {
+		data, ci, err := src.Next()
+		if err != nil {
+			break
+		}
+		if err := dec.Decode(ci.LinkType, data, &p); err != nil {
+			t.Fatalf("frame %d: %v", ci.Frame, err)
+		}
+		if p.PortUnreachable() {
+			if q := p.ICMP.Quoted; q.HasPorts && q.DstPort == 49135 && q.IPProto == 17 {
+				unreach++
+			}
+			continue
+		}
+		dg, ok := r.Add(&p, ci.Frame, ci.Timestamp)
+		if !ok {
+			continue
+		}
+		if err := dg.Decode(dec, &u); err != nil || u.Proto != decode.ProtoUDP || u.DstPort != 49135 {
+			t.Fatalf("frame %d: reassembled datagram decodes as %v %+v", ci.Frame, err, u)
+		}
+		for i, c := range u.Payload {
+			if c != byte(i*7) {
+				t.Fatalf("frame %d: payload byte %d is %#x", ci.Frame, i, c)
+			}
+		}
+		got = append(got, want{dg.FirstFrame, dg.LastFrame, len(u.Payload), dg.Net})
+	}
+	if !reflect.DeepEqual(got, wants) {
+		t.Errorf("reassembled %+v\nwant        %+v", got, wants)
+	}
+	if unreach != 2 {
+		t.Errorf("%d ICMPv6 port unreachables quoting a first fragment, want 2", unreach)
+	}
+	if st := r.Stats(); st.Fragments != 22 || st.Completed != 4 || st.InProgress != 0 || st.Duplicates+st.Overlaps+st.Malformed != 0 {
+		t.Errorf("stats %+v", st)
+	}
 }
