@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -144,4 +145,64 @@ func TestLiveErrors(t *testing.T) {
 	if err := (&PermissionError{Interface: "eth0", Err: errors.New("Permission Denied")}).Error(); !strings.Contains(err, "run as root or grant CAP_NET_RAW,CAP_NET_ADMIN") {
 		t.Errorf("permission message %q", err)
 	}
+}
+
+// TestLiveAny captures on the "any" device, whose frames carry a Linux
+// cooked header (LINUX_SLL unless another data link is requested).
+func TestLiveAny(t *testing.T) {
+	const port = 47136
+	l := openLiveOrSkip(t, LiveOptions{Interface: "any", Filter: "udp dst port 47136", Immediate: true, Timeout: 50 * time.Millisecond})
+	defer l.Close()
+	if lt := l.LinkType(); lt != decode.LinkTypeLinuxSLL && lt != decode.LinkTypeLinuxSLL2 {
+		t.Fatalf("link type on any: %v", lt)
+	}
+	got := make(chan error, 1)
+	go func() {
+		dec := decode.NewDecoder()
+		var p decode.Packet
+		for {
+			data, ci, err := l.Next()
+			if err != nil {
+				got <- err
+				return
+			}
+			if err := dec.Decode(ci.LinkType, data, &p); err == nil && p.Proto == decode.ProtoUDP && p.DstPort == port &&
+				string(p.Payload) == "any" {
+				got <- nil
+				return
+			}
+		}
+	}()
+	time.Sleep(100 * time.Millisecond)
+	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.WriteTo([]byte("any"), &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port})
+	select {
+	case err := <-got:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("datagram not captured on any within 5 s")
+	}
+}
+
+// TestLivePermission checks the error a process without capture
+// privileges gets. It only runs as a non-root user, e.g.
+//
+//	go test -c -o /tmp/source.test ./capture/source
+//	su nobody -s /bin/sh -c '/tmp/source.test -test.run TestLivePermission -test.v'
+func TestLivePermission(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("running as root: the permission error cannot be observed")
+	}
+	_, err := OpenLive(LiveOptions{Interface: "lo"})
+	var pe *PermissionError
+	if !errors.As(err, &pe) {
+		t.Fatalf("unprivileged OpenLive(lo): %v", err)
+	}
+	t.Log(err)
 }
