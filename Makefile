@@ -22,8 +22,9 @@ vet:
 
 # Unit, differential (tshark), real-capture, allocation and fuzz-seed tests.
 # Fuzz seed corpora (testdata/fuzz) run as ordinary tests.
+# (internal/integration runs in test-integration, not here.)
 unit:
-	$(GO) test -count=1 $(PKGS)
+	$(GO) test -count=1 $$($(GO) list $(PKGS) | grep -v /internal/integration)
 
 # Integration tests against real peers (Samba's endpoint mapper, rpcclient,
 # impacket, tcpdump, tshark) on lo; they need root and skip without it.
