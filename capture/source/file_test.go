@@ -598,3 +598,21 @@ func TestRecordedCooked(t *testing.T) {
 		}
 	}
 }
+
+// TestPcapngSections reads two concatenated sections of different byte
+// orders whose interfaces have different link types: each section restarts
+// interface numbering.
+func TestPcapngSections(t *testing.T) {
+	eth := testRecs(t, 3, decode.LinkTypeEthernet, false)
+	cooked := testRecs(t, 3, decode.LinkTypeLinuxSLL2, false)
+	raw := testRecs(t, 2, decode.LinkTypeRaw, false)
+	for i := range raw {
+		raw[i].iface = 1
+	}
+	a := writePcapNG(false, []ngIfaceSpec{{lt: decode.LinkTypeEthernet}}, eth)
+	b := writePcapNG(true, []ngIfaceSpec{{lt: decode.LinkTypeLinuxSLL2, tsresol: 9}, {lt: decode.LinkTypeRaw}}, append(cooked, raw...))
+	want := append(append(append([]rec(nil), eth...), cooked...), raw...)
+	for _, data := range [][]byte{append(append([]byte(nil), a...), b...), gzipped(append(append([]byte(nil), a...), b...))} {
+		checkFrames(t, mustReader(t, bytes.NewReader(data)), want, false)
+	}
+}
