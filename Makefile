@@ -54,3 +54,19 @@ bench:
 
 clean:
 	rm -rf bin
+
+# Performance gate (part of test; see README, Performance): 0 allocs/packet in
+# steady state, whole-pipeline throughput on the mixed corpus as a fraction of
+# the bare gopacket loop, and no clear regression against bench/baseline.txt.
+bench-gate:
+	$(GO) test -count=1 -run '^TestGate' ./bench -args -gate
+
+# Rewrites bench/baseline.txt from this machine (run on a quiet machine).
+bench-baseline:
+	$(GO) test -count=1 -run '^TestGate$$' ./bench -v -args -update-baseline
+
+# rpcwatch vs tshark on million-packet corpora, and rpcwatch's peak RSS
+# from 10 thousand to a million packets (BENCH_PACKETS to change the size).
+BENCH_PACKETS ?= 1000000
+bench-compare: build
+	bash bench/compare.sh $(BENCH_PACKETS)
