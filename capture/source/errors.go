@@ -71,8 +71,8 @@ func hexBytes(b []byte) string {
 	return sb.String()
 }
 
-// errPcapng is the base of the pcapng structure errors found by the
-// block checker; they are wrapped in a FormatError.
+// pcapngError is a pcapng structure error found by the block checker; Next
+// returns it wrapped in a FormatError.
 type pcapngError string
 
 func (e pcapngError) Error() string { return "pcapng: " + string(e) }

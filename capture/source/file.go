@@ -134,11 +134,8 @@ func (f *File) openPcap() error {
 	if len(h) < 24 {
 		return f.headerErr(err)
 	}
-	switch {
-	case h[0] == 0xa1 && h[1] == 0xb2:
-		f.be = true
-	}
-	f.nanos = h[2] == 0x3c || h[1] == 0x3c
+	f.be = h[0] == 0xa1                    // a1 b2 c3 d4 / a1 b2 3c 4d
+	f.nanos = h[2] == 0x3c || h[1] == 0x3c // a1 b2 3c 4d / 4d 3c b2 a1
 	var network uint32
 	if f.be {
 		network = binary.BigEndian.Uint32(h[20:24])

@@ -65,7 +65,6 @@ type Live struct {
 	h        *pcap.Handle
 	iface    string
 	linkType decode.LinkType
-	timeout  time.Duration
 	frame    int
 	closed   atomic.Bool
 	mu       sync.Mutex // serializes Stats and Close
@@ -170,7 +169,7 @@ func OpenLive(o LiveOptions) (*Live, error) {
 			return nil, &FilterError{Filter: o.Filter, Err: err}
 		}
 	}
-	l := &Live{h: h, iface: o.Interface, linkType: handleLinkType(h), timeout: o.Timeout}
+	l := &Live{h: h, iface: o.Interface, linkType: handleLinkType(h)}
 	if err := decode.CheckLinkType(l.linkType); err != nil {
 		h.Close()
 		return nil, err
