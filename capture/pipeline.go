@@ -6,6 +6,7 @@ import (
 
 	"github.com/rpcwatch/rpcwatch/capture/decode"
 	"github.com/rpcwatch/rpcwatch/capture/flow"
+	"github.com/rpcwatch/rpcwatch/capture/ipfrag"
 	"github.com/rpcwatch/rpcwatch/capture/tcpstream"
 	"github.com/rpcwatch/rpcwatch/dissect"
 	"github.com/rpcwatch/rpcwatch/dissect/event"
@@ -26,6 +27,9 @@ type Config struct {
 	// CL bounds CL fragment reassembly (shared by every UDP conversation of
 	// a worker).
 	CL dissect.CLLimits
+	// Frag bounds IP fragment reassembly (a CL answer with many towers can
+	// exceed the MTU); zero fields take ipfrag's defaults.
+	Frag ipfrag.Config
 }
 
 // DefaultConfig is used for zero Config fields.
@@ -61,7 +65,7 @@ type Stats struct {
 	Bytes        uint64 // captured bytes of those frames
 	DecodeErrors uint64 // frames the link/IP/transport decoder rejected
 	Truncated    uint64 // frames cut by the snap length
-	Fragments    uint64 // IP fragments (not reassembled into RPC datagrams by this worker)
+	Fragments    uint64 // IP fragments seen (reassembly: Frag)
 	TCP, UDP     uint64 // segments and datagrams
 	ICMPErrors   uint64 // ICMP destination-unreachable messages
 
@@ -81,11 +85,12 @@ type Stats struct {
 	Streams tcpstream.Stats
 	COReasm dissect.COReasmStats
 	CLReasm dissect.CLReasmStats
+	Frag    ipfrag.Stats
 }
 
 // Dropped sums what bounds dropped or evicted.
 func (s *Stats) Dropped() uint64 {
-	return s.ContextsEvicted + s.CallsEvicted + s.Flows.Evicted +
+	return s.ContextsEvicted + s.CallsEvicted + s.Flows.Evicted + s.Frag.TimedOut + s.Frag.Evicted + s.Frag.TooBig +
 		s.COReasm.Orphans + s.COReasm.OverCallBytes + s.COReasm.EvictedCalls + s.COReasm.EvictedBytes + s.COReasm.OverTotal
 }
 
@@ -133,6 +138,7 @@ type worker struct {
 	co      dissect.COPDU
 	cl      dissect.CLPDU
 	clReasm *dissect.CLReassembler
+	frag    *ipfrag.Reassembler
 	stubs   stubDecoders
 
 	ev, bev, aev event.Event
@@ -152,7 +158,7 @@ func (s connShim) Event(e *tcpstream.Event) { s.w.connEvent(e) }
 
 func newWorker(cfg Config, h event.Handler) (*worker, error) {
 	cfg = cfg.withDefaults()
-	w := &worker{cfg: cfg, h: h, dec: decode.NewDecoder(), clReasm: dissect.NewCLReassembler(cfg.CL)}
+	w := &worker{cfg: cfg, h: h, dec: decode.NewDecoder(), clReasm: dissect.NewCLReassembler(cfg.CL), frag: ipfrag.New(cfg.Frag)}
 	w.shim.w = w
 	t, err := flow.New(flow.Config[flow.Key, flowState]{
 		Max:  cfg.MaxFlows,
@@ -243,7 +249,7 @@ func (w *worker) packet(lt decode.LinkType, frame []byte, num int64, ts time.Tim
 		w.tcp(p, num, ts)
 	case decode.ProtoUDP:
 		w.stats.UDP++
-		w.udp(p, num, tns, ts)
+		w.udp(p, num, num, tns)
 	case decode.ProtoICMPv4, decode.ProtoICMPv6:
 		if p.Unreachable() {
 			w.stats.ICMPErrors++
@@ -251,6 +257,18 @@ func (w *worker) packet(lt decode.LinkType, frame []byte, num int64, ts time.Tim
 		}
 	case decode.ProtoFragment:
 		w.stats.Fragments++
+		d, ok := w.frag.Add(p, int(num), ts)
+		if !ok || d.Decode(w.dec, p) != nil {
+			return
+		}
+		switch p.Proto {
+		case decode.ProtoUDP:
+			w.stats.UDP++
+			w.udp(p, int64(d.FirstFrame), num, tns)
+		case decode.ProtoTCP:
+			w.stats.TCP++
+			w.tcp(p, num, ts)
+		}
 	}
 }
 
@@ -323,12 +341,14 @@ func (w *worker) connEvent(te *tcpstream.Event) {
 	w.h(e)
 }
 
-func (w *worker) udp(p *decode.Packet, num, tns int64, ts time.Time) {
+// udp handles a datagram completed by frame num (first is the first frame
+// of a reassembled one).
+func (w *worker) udp(p *decode.Packet, first, num, tns int64) {
 	if len(p.Payload) < 80 || p.Payload[0] != 4 {
 		return
 	}
 	m := &w.meta
-	m.first, m.last, m.timeNs = num, num, tns
+	m.first, m.last, m.timeNs = first, num, tns
 	m.src = netip.AddrPortFrom(p.Src.Unmap(), p.SrcPort)
 	m.dst = netip.AddrPortFrom(p.Dst.Unmap(), p.DstPort)
 	w.clPDU(p.Payload, m)
@@ -362,6 +382,7 @@ func (w *worker) finish() Stats {
 	w.flows.Flush() // the Evict hook flushes each flow's streams
 	w.stats.Flows = w.flows.Stats()
 	w.stats.CLReasm = w.clReasm.Stats
+	w.stats.Frag = w.frag.Stats()
 	return w.stats
 }
 
@@ -403,6 +424,7 @@ func (p *Pipeline) Stats() Stats {
 	s := p.w.stats
 	s.Flows = p.w.flows.Stats()
 	s.CLReasm = p.w.clReasm.Stats
+	s.Frag = p.w.frag.Stats()
 	return s
 }
 
