@@ -15,26 +15,14 @@ import (
 	"testing"
 
 	"github.com/rpcwatch/rpcwatch/capture/decode"
+
+	"github.com/rpcwatch/rpcwatch/internal/pcaptest"
 )
 
-// sharedCaptures walks up from the working directory to the first
-// directory holding shared/captures and returns that path ("" if none).
+// sharedCaptures is the shared captures folder, "" when absent.
 func sharedCaptures() string {
-	dir, err := os.Getwd()
-	if err != nil {
-		return ""
-	}
-	for {
-		p := filepath.Join(dir, "shared", "captures")
-		if st, err := os.Stat(p); err == nil && st.IsDir() {
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
+	d, _ := pcaptest.FindDir()
+	return d
 }
 
 // captureFiles lists the capture files in shared/captures and testdata/,
