@@ -116,11 +116,15 @@ const (
 )
 
 // flowState is the per-conversation state, kept in preallocated flow table
-// slots and reused.
+// slots and reused. Slots stay small: the DCE/RPC association state (assoc,
+// with its contexts, calls and stub reassemblers) is attached only when a
+// flow cuts its first PDU, from the worker's free list, and goes back there
+// when the flow leaves, so that its memory tracks live RPC flows rather than
+// every slot ever used.
 type flowState struct {
 	kind  flowKind
 	conn  *tcpstream.Conn
-	assoc assoc
+	assoc *assoc // nil until the flow carries DCE/RPC
 	key   flow.Key
 }
 
@@ -142,6 +146,10 @@ type worker struct {
 	stubs   stubDecoders
 
 	ev, bev, aev event.Event
+
+	// assocFree holds association states of flows that left, for reuse
+	// (never more than the most RPC flows live at once).
+	assocFree []*assoc
 
 	// per-packet context for the stream handler
 	cur    *flowState
@@ -173,7 +181,7 @@ func newWorker(cfg Config, h event.Handler) (*worker, error) {
 				conn.Reset(framePDU, cfg.Stream, hint)
 			}
 			v.conn = conn
-			v.assoc.reset(cfg.CO)
+			v.assoc = nil // attached by the first PDU (streamPDU)
 		},
 		Evict: func(k flow.Key, v *flowState, why flow.Reason) {
 			// deliver what the flow's streams still hold before the slot
@@ -212,8 +220,27 @@ func (w *worker) retire(v *flowState) {
 	if v.conn != nil {
 		w.stats.Streams.Add(v.conn.Stats())
 	}
-	addCOReasm(&w.stats.COReasm, &v.assoc.reasm[0].Stats)
-	addCOReasm(&w.stats.COReasm, &v.assoc.reasm[1].Stats)
+	if a := v.assoc; a != nil {
+		addCOReasm(&w.stats.COReasm, &a.reasm[0].Stats)
+		addCOReasm(&w.stats.COReasm, &a.reasm[1].Stats)
+		v.assoc = nil
+		w.assocFree = append(w.assocFree, a)
+	}
+}
+
+// newAssoc returns a reset association state, reusing one from the free
+// list when there is one (no allocation in steady state).
+func (w *worker) newAssoc() *assoc {
+	var a *assoc
+	if n := len(w.assocFree); n > 0 {
+		a = w.assocFree[n-1]
+		w.assocFree[n-1] = nil
+		w.assocFree = w.assocFree[:n-1]
+	} else {
+		a = new(assoc)
+	}
+	a.reset(w.cfg.CO)
+	return a
 }
 
 func addCOReasm(d, s *dissect.COReasmStats) {
@@ -314,7 +341,10 @@ func (w *worker) streamPDU(p *tcpstream.PDU) {
 	} else {
 		m.src, m.dst = client, server
 	}
-	w.coPDU(&w.cur.assoc, p.Data, m)
+	if w.cur.assoc == nil {
+		w.cur.assoc = w.newAssoc()
+	}
+	w.coPDU(w.cur.assoc, p.Data, m)
 }
 
 func (w *worker) connEvent(te *tcpstream.Event) {
