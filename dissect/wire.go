@@ -1,6 +1,9 @@
 package dissect
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"math/bits"
+)
 
 // Drep is the 4-byte data representation label carried by every PDU.
 //
@@ -68,13 +71,24 @@ var NilUUID UUID
 // are. The caller has checked that off+16 <= len(b).
 func UUIDAt(b []byte, off int, le bool) UUID {
 	var u UUID
-	copy(u[:], b[off:off+16])
-	if le {
-		u[0], u[1], u[2], u[3] = u[3], u[2], u[1], u[0]
-		u[4], u[5] = u[5], u[4]
-		u[6], u[7] = u[7], u[6]
-	}
+	u.SetWire(b[off:], le)
 	return u
+}
+
+// SetWire sets u from the 16-byte wire form at b[:16] (the inverse of
+// PutWire); the caller has checked that len(b) >= 16. It writes u with two
+// 8-byte stores, so a decoder that fills a UUID field in place avoids both
+// byte-wise swaps and the copy of a returned UUID (a 16-byte load of bytes
+// just stored in smaller pieces stalls on store forwarding).
+func (u *UUID) SetWire(b []byte, le bool) {
+	_ = b[15]
+	hi := binary.BigEndian.Uint64(b)
+	if le {
+		hi = uint64(bits.ReverseBytes32(uint32(hi>>32)))<<32 |
+			uint64(bits.ReverseBytes16(uint16(hi>>16)))<<16 | uint64(bits.ReverseBytes16(uint16(hi)))
+	}
+	binary.BigEndian.PutUint64(u[0:], hi)
+	binary.BigEndian.PutUint64(u[8:], binary.BigEndian.Uint64(b[8:]))
 }
 
 // PutWire writes u in wire form into b[:16] in the given byte order.

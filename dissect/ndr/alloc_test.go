@@ -38,6 +38,19 @@ func TestNoAllocs(t *testing.T) {
 			sinkU32 += uint32(r.SyntaxID().Major)
 			sinkCH = r.ContextHandle()
 		}},
+		{"in-place-and-pointer-array", func() {
+			r := NewReader(b, true, &an)
+			r.Seek(16)
+			r.ReadUUID(&sinkUUID)
+			r.ReadContextHandle(&sinkCH)
+			r.Seek(80)
+			sinkU32 = r.ConformantCount(2)
+			r.Seek(92)
+			r.ReadConformantVaryingArray(&sinkHdr, 2)
+			r.Seek(0)
+			p := r.PointerArray(4)
+			sinkU32 += p.At(3) + uint32(p.Off(3)+p.Len())
+		}},
 		{"arrays", func() {
 			r := NewReader(b, true, &an)
 			r.Seek(80)

@@ -1,6 +1,11 @@
 package ndr
 
-import "github.com/rpcwatch/rpcwatch/dissect"
+import (
+	"encoding/binary"
+	"math/bits"
+
+	"github.com/rpcwatch/rpcwatch/dissect"
+)
 
 // ArrayHeader holds the counts NDR puts in front of an array's elements.
 //
@@ -51,11 +56,44 @@ func (r *Reader) fits(n uint32, minElem int) bool {
 // in the bytes left (ErrLength otherwise). The caller loops over Count()
 // elements after this returns with a nil Err.
 func (r *Reader) ConformantArray(minElem int) ArrayHeader {
+	off, n := r.conformant(minElem)
+	return ArrayHeader{Off: off, MaxCount: n, Conformant: true}
+}
+
+// ConformantCount is ConformantArray for callers that need only max_count
+// (a conformant structure's hoisted size): it returns max_count alone, and
+// so spares them a header held in memory.
+func (r *Reader) ConformantCount(minElem int) uint32 {
+	_, n := r.conformant(minElem)
+	return n
+}
+
+// u32At reads the unsigned long at stub offset off, which the caller has
+// checked.
+func (r *Reader) u32At(off int) uint32 {
+	v := binary.LittleEndian.Uint32(r.b[off:])
+	if !r.le {
+		v = bits.ReverseBytes32(v)
+	}
+	return v
+}
+
+// conformant reads max_count and returns it with its stub offset.
+func (r *Reader) conformant(minElem int) (int, uint32) {
+	// Fast path for NDR 2.0 when the count is there and fits; anything
+	// else takes the general path below from the same position.
+	if off := (r.off + 3) &^ 3; !r.ndr64 && r.err == nil && off <= len(r.b)-4 {
+		n := r.u32At(off)
+		if uint64(n)*uint64(max(minElem, 1)) <= uint64(len(r.b)-off-4) {
+			r.off = off + 4
+			return off, n
+		}
+	}
 	r.Align(r.countSize())
-	h := ArrayHeader{Off: r.off, Conformant: true}
-	h.MaxCount = r.count()
-	r.fits(h.MaxCount, minElem)
-	return h
+	off := r.off
+	n := r.count()
+	r.fits(n, minElem)
+	return off, n
 }
 
 // VaryingArray reads the offset and actual_count of a varying array whose
@@ -85,19 +123,35 @@ func (r *Reader) VaryingArray(minElem int, bound uint32) ArrayHeader {
 // max_towers 500). offset+actual_count above max_count is recorded as
 // AnomNDRVaryingBounds and decoding continues with actual_count.
 func (r *Reader) ConformantVaryingArray(minElem int) ArrayHeader {
-	r.Align(r.countSize())
-	h := ArrayHeader{Off: r.off, Conformant: true, Varying: true}
-	h.MaxCount = r.count()
-	h.Offset = r.count()
-	h.ActualCount = r.count()
-	if r.err != nil {
-		return h
+	var h ArrayHeader
+	r.ReadConformantVaryingArray(&h, minElem)
+	return h
+}
+
+// ReadConformantVaryingArray is ConformantVaryingArray storing into *h,
+// which it always sets. Decoders keeping the header in a struct field use
+// it: a returned header is spilled and copied, which stalls on store
+// forwarding.
+func (r *Reader) ReadConformantVaryingArray(h *ArrayHeader, minElem int) {
+	if off := (r.off + 3) &^ 3; !r.ndr64 && r.err == nil && off <= len(r.b)-12 {
+		// NDR 2.0 with the three counts there: read them at once.
+		h.Off, h.Conformant, h.Varying = off, true, true
+		h.MaxCount, h.Offset, h.ActualCount = r.u32At(off), r.u32At(off+4), r.u32At(off+8)
+		r.off = off + 12
+	} else {
+		r.Align(r.countSize())
+		h.Off, h.Conformant, h.Varying = r.off, true, true
+		h.MaxCount = r.count()
+		h.Offset = r.count()
+		h.ActualCount = r.count()
+		if r.err != nil {
+			return
+		}
 	}
 	if uint64(h.Offset)+uint64(h.ActualCount) > uint64(h.MaxCount) {
 		r.Anomaly(dissect.AnomNDRVaryingBounds, h.Off, sat32(uint64(h.Offset)+uint64(h.ActualCount)), h.MaxCount)
 	}
 	r.fits(h.ActualCount, minElem)
-	return h
 }
 
 func sat32(v uint64) uint32 {

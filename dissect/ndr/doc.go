@@ -13,6 +13,14 @@
 // not move, so a decoder can read a whole structure and check [Reader.Err]
 // once.
 //
+// Speed: the integer readers inline; array headers take an NDR 2.0 fast
+// path when their counts are there (FuzzNDR holds them to the general
+// code); [Reader.PointerArray] reads an array's referent ids in one step;
+// and the Read* forms ([Reader.ReadUUID], [Reader.ReadContextHandle],
+// [Reader.ReadConformantVaryingArray], [Reader.ReadPointerArray]) store
+// into a caller's struct field, sparing the copy of a returned UUID or
+// header, which stalls on store forwarding.
+//
 // # Allocation
 //
 // Nothing in this package allocates. A Reader is a small value the caller

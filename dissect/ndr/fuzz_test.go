@@ -37,7 +37,7 @@ func FuzzNDR(f *testing.F) {
 		r := NewReaderSyntax(stub, le, syn, &an)
 		last := 0
 		for i := 0; i < 256; i++ {
-			op := ops[i%len(ops)] % 16
+			op := ops[i%len(ops)] % 20
 			switch op {
 			case 0:
 				r.U8()
@@ -58,12 +58,20 @@ func FuzzNDR(f *testing.F) {
 			case 8:
 				r.SyntaxID()
 			case 9:
+				ref, refAn := r, an
+				ref.anom = &refAn
+				want := refConformantArray(&ref, 2)
 				h := r.ConformantArray(2)
+				sameReader(t, "ConformantArray", &r, &ref, h, want)
 				for j := uint32(0); j < h.Count() && r.Err() == nil; j++ {
 					r.U16()
 				}
 			case 10:
+				ref, refAn := r, an
+				ref.anom = &refAn
+				want := refConformantVaryingArray(&ref, 4)
 				h := r.ConformantVaryingArray(4)
+				sameReader(t, "ConformantVaryingArray", &r, &ref, h, want)
 				for j := uint32(0); j < h.Count() && r.Err() == nil; j++ {
 					r.U32()
 				}
@@ -81,6 +89,46 @@ func FuzzNDR(f *testing.F) {
 				_ = s.Bytes()
 			case 15:
 				r.Align(8)
+			case 16:
+				// PointerArray reads what n Pointer calls read.
+				n := int(data[0] >> 4)
+				ref := r
+				ref.anom = nil
+				want := make([]uint32, 0, n)
+				for j := 0; j < n && ref.Err() == nil; j++ {
+					want = append(want, ref.Pointer())
+				}
+				p := r.PointerArray(n)
+				if (r.Err() == nil) != (ref.Err() == nil) || (r.Err() == nil && (r.Off() != ref.Off() || p.Len() != n)) {
+					t.Fatalf("PointerArray(%d): off %d err %v, Pointer calls: off %d err %v", n, r.Off(), r.Err(), ref.Off(), ref.Err())
+				}
+				for j := 0; j < p.Len(); j++ {
+					if p.At(j) != want[j] {
+						t.Fatalf("PointerArray(%d)[%d] = %#x, Pointer %#x", n, j, p.At(j), want[j])
+					}
+				}
+			case 17:
+				u := dissect.UUID{1}
+				ref := r
+				want := ref.UUID()
+				if r.ReadUUID(&u); u != want {
+					t.Fatalf("ReadUUID %v, UUID %v", u, want)
+				}
+			case 18:
+				ref, refAn := r, an
+				ref.anom = &refAn
+				want := refConformantArray(&ref, 1)
+				n := r.ConformantCount(1)
+				sameReader(t, "ConformantCount", &r, &ref, ArrayHeader{Off: want.Off, MaxCount: n, Conformant: true}, want)
+			case 19:
+				h := ArrayHeader{Off: 99, MaxCount: 1, Varying: true}
+				ref := r
+				ref.anom = nil
+				want := ref.ConformantVaryingArray(2)
+				r.ReadConformantVaryingArray(&h, 2)
+				if h != want {
+					t.Fatalf("ReadConformantVaryingArray %+v, ConformantVaryingArray %+v", h, want)
+				}
 			}
 			if r.Off() < last || r.Off() > len(stub) {
 				t.Fatalf("op %d: offset %d (was %d, len %d)", op, r.Off(), last, len(stub))
@@ -97,4 +145,41 @@ func FuzzNDR(f *testing.F) {
 			last = r.Off()
 		}
 	})
+}
+
+// refConformantArray and refConformantVaryingArray are the array header
+// reads written with the Reader's primitives alone, without the NDR 2.0
+// fast paths: FuzzNDR holds the real methods to them.
+func refConformantArray(r *Reader, minElem int) ArrayHeader {
+	r.Align(r.countSize())
+	h := ArrayHeader{Off: r.off, Conformant: true}
+	h.MaxCount = r.count()
+	r.fits(h.MaxCount, minElem)
+	return h
+}
+
+func refConformantVaryingArray(r *Reader, minElem int) ArrayHeader {
+	r.Align(r.countSize())
+	h := ArrayHeader{Off: r.off, Conformant: true, Varying: true}
+	h.MaxCount = r.count()
+	h.Offset = r.count()
+	h.ActualCount = r.count()
+	if r.err != nil {
+		return h
+	}
+	if uint64(h.Offset)+uint64(h.ActualCount) > uint64(h.MaxCount) {
+		r.Anomaly(dissect.AnomNDRVaryingBounds, h.Off, sat32(uint64(h.Offset)+uint64(h.ActualCount)), h.MaxCount)
+	}
+	r.fits(h.ActualCount, minElem)
+	return h
+}
+
+// sameReader fails when r and ref disagree on the header read or on the
+// state the read left (offset, error, error offset, anomalies).
+func sameReader(t *testing.T, what string, r, ref *Reader, got, want ArrayHeader) {
+	t.Helper()
+	if got != want || r.off != ref.off || r.err != ref.err || r.errOff != ref.errOff || *r.anom != *ref.anom {
+		t.Fatalf("%s: %+v off %d err %v@%d, reference %+v off %d err %v@%d", what,
+			got, r.off, r.err, r.errOff, want, ref.off, ref.err, ref.errOff)
+	}
 }

@@ -363,3 +363,65 @@ func TestNDR64(t *testing.T) {
 		})
 	})
 }
+
+// TestPointerArray reads blocks of referent ids in both byte orders and
+// both syntaxes: the ids, their offsets, the Reader's position after them,
+// and a block that does not fit.
+func TestPointerArray(t *testing.T) {
+	dcetest.BothOrders(func(name string, le bool) {
+		t.Run(name+"/ndr20", func(t *testing.T) {
+			e := dcetest.New(le).U8(9).Align(4).U32(0x20000).U32(0).U32(0x20004).U32(0xfeed)
+			r := NewReader(e.B, le, nil)
+			r.U8()
+			p := r.PointerArray(3)
+			if r.Err() != nil || p.Len() != 3 || p.At(0) != 0x20000 || p.At(1) != 0 || p.At(2) != 0x20004 ||
+				p.Off(0) != 4 || p.Off(2) != 12 || r.Off() != 16 || r.U32() != 0xfeed {
+				t.Fatalf("err %v len %d ids %#x %#x %#x off %d", r.Err(), p.Len(), p.At(0), p.At(1), p.At(2), r.Off())
+			}
+			r = NewReader(e.B, le, nil)
+			r.U8()
+			if p = r.PointerArray(5); !errors.Is(r.Err(), dissect.ErrShort) || r.ErrOff() != 1 || p.Len() != 0 {
+				t.Fatalf("short: err %v at %d, len %d", r.Err(), r.ErrOff(), p.Len())
+			}
+		})
+		t.Run(name+"/ndr64", func(t *testing.T) {
+			e := dcetest.New(le).U32(1).Align(8).U64(0x20000).U64(0x1_0000_0000)
+			r := NewReaderSyntax(e.B, le, NDR64, nil)
+			r.U32()
+			p := r.PointerArray(2)
+			if r.Err() != nil || p.Len() != 2 || p.At(0) != 0x20000 || p.At(1) != 0xffffffff || p.Off(1) != 16 || r.Remaining() != 0 {
+				t.Fatalf("err %v len %d ids %#x %#x", r.Err(), p.Len(), p.At(0), p.At(1))
+			}
+		})
+	})
+}
+
+// TestReadInPlace checks the Read* forms against the value-returning ones
+// and that they overwrite what the destination held, on success and on
+// failure.
+func TestReadInPlace(t *testing.T) {
+	dcetest.BothOrders(func(name string, le bool) {
+		t.Run(name, func(t *testing.T) {
+			b := encodeFixture(le)
+			r1, r2 := NewReader(b, le, nil), NewReader(b, le, nil)
+			r1.Seek(16)
+			r2.Seek(16)
+			u := dissect.UUID{0xff}
+			if r2.ReadUUID(&u); u != r1.UUID() || u != testUUID || r1.Off() != r2.Off() {
+				t.Fatalf("ReadUUID %v", u)
+			}
+			r1.Seek(80)
+			r2.Seek(80)
+			want := r1.ConformantArray(2)
+			if n := r2.ConformantCount(2); n != want.MaxCount || r1.Off() != r2.Off() || n != 3 {
+				t.Fatalf("ConformantCount %d, header %+v", n, want)
+			}
+			short := NewReader(b[:18], le, nil)
+			short.Seek(16)
+			h := ContextHandle{Attributes: 1, UUID: testUUID}
+			if short.ReadContextHandle(&h); h != (ContextHandle{}) || short.Err() == nil {
+				t.Fatalf("failed ReadContextHandle left %+v", h)
+			}
+		})
+	})
+}
