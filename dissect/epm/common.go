@@ -15,17 +15,19 @@ import (
 // than max_count) and their stub offset. A disagreement between the two
 // lengths is recorded as AnomTowerLength at the tower_length field.
 func readTwr(r *ndr.Reader) ([]byte, int) {
-	h := r.ConformantArray(1)
+	// ConformantCount, not ConformantArray: a whole ArrayHeader result is
+	// spilled field by field and copied, which stalls on store forwarding.
+	n := r.ConformantCount(1)
 	loff := r.Off()
 	l := r.U32()
 	off := r.Off()
-	b := r.Octets(int(h.MaxCount))
+	b := r.Octets(int(n))
 	if r.Err() != nil {
 		return nil, off
 	}
-	if l != h.MaxCount {
-		r.Anomaly(dissect.AnomTowerLength, loff, h.MaxCount, l)
-		if l < h.MaxCount {
+	if l != n {
+		r.Anomaly(dissect.AnomTowerLength, loff, n, l)
+		if l < n {
 			b = b[:l]
 		}
 	}
@@ -34,7 +36,7 @@ func readTwr(r *ndr.Reader) ([]byte, int) {
 
 // checkHandle records a context handle whose attributes word is not zero
 // (Windows and Samba always send 0).
-func checkHandle(a *dissect.Anomalies, off int, h ndr.ContextHandle) {
+func checkHandle(a *dissect.Anomalies, off int, h *ndr.ContextHandle) {
 	if h.Attributes != 0 {
 		a.Add(dissect.AnomEPMHandleAttributes, off, h.Attributes, 0)
 	}

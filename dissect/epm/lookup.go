@@ -52,7 +52,7 @@ func (q *LookupRequest) DecodeSyntax(stub []byte, le bool, syn ndr.Syntax) (int,
 	r := ndr.NewReaderSyntax(stub, le, syn, &q.Anomalies)
 	q.InquiryType = InquiryType(r.U32())
 	if q.ObjectRef = r.Pointer(); q.ObjectRef != 0 {
-		q.Object = r.UUID()
+		r.ReadUUID(&q.Object)
 	}
 	if q.InterfaceRef = r.Pointer(); q.InterfaceRef != 0 {
 		q.Interface = r.SyntaxID()
@@ -60,7 +60,7 @@ func (q *LookupRequest) DecodeSyntax(stub []byte, le bool, syn ndr.Syntax) (int,
 	voff := r.Off()
 	q.VersOption = VersOption(r.U32())
 	hoff := r.Off()
-	q.Handle = r.ContextHandle()
+	r.ReadContextHandle(&q.Handle)
 	q.MaxEnts = r.U32()
 	if r.Err() != nil {
 		return r.Off(), r.Err()
@@ -71,7 +71,7 @@ func (q *LookupRequest) DecodeSyntax(stub []byte, le bool, syn ndr.Syntax) (int,
 	if q.VersOption > VersUpto {
 		q.Anomalies.Add(dissect.AnomEPMBadInquiry, voff, uint32(q.VersOption), 0)
 	}
-	checkHandle(&q.Anomalies, hoff, q.Handle)
+	checkHandle(&q.Anomalies, hoff, &q.Handle)
 	trailing(&q.Anomalies, &r)
 	return r.Off(), nil
 }
@@ -139,14 +139,14 @@ func (p *LookupResponse) Decode(stub []byte, le bool) (int, error) {
 func (p *LookupResponse) DecodeSyntax(stub []byte, le bool, syn ndr.Syntax) (int, error) {
 	*p = LookupResponse{stub: stub, le: le, syn: syn}
 	r := ndr.NewReaderSyntax(stub, le, syn, &p.Anomalies)
-	p.Handle = r.ContextHandle()
+	r.ReadContextHandle(&p.Handle)
 	noff := r.Off()
 	p.NumEnts = r.U32()
 	p.Entries = r.ConformantVaryingArray(entryMinSize(&r))
 	if r.Err() != nil {
 		return r.Off(), r.Err()
 	}
-	checkHandle(&p.Anomalies, 0, p.Handle)
+	checkHandle(&p.Anomalies, 0, &p.Handle)
 	if p.NumEnts != p.Entries.ActualCount {
 		p.Anomalies.Add(dissect.AnomEPMCountMismatch, noff, p.NumEnts, p.Entries.ActualCount)
 	}
@@ -235,7 +235,7 @@ func (it *EntryIter) Next() bool {
 	e := &it.e
 	it.arr.StructAlign()
 	e.Index, e.Off = it.i, it.arr.Off()
-	e.Object = it.arr.UUID()
+	it.arr.ReadUUID(&e.Object)
 	e.TowerRef = it.arr.Pointer()
 	s := it.arr.VaryingString(1, AnnotationMax)
 	e.Annotation = s.Bytes()

@@ -40,7 +40,7 @@ func (q *MapRequest) DecodeSyntax(stub []byte, le bool, syn ndr.Syntax) (int, er
 	*q = MapRequest{}
 	r := ndr.NewReaderSyntax(stub, le, syn, &q.Anomalies)
 	if q.ObjectRef = r.Pointer(); q.ObjectRef != 0 {
-		q.Object = r.UUID()
+		r.ReadUUID(&q.Object)
 	}
 	var octets []byte
 	off, poff := 0, r.Off()
@@ -48,7 +48,7 @@ func (q *MapRequest) DecodeSyntax(stub []byte, le bool, syn ndr.Syntax) (int, er
 		octets, off = readTwr(&r)
 	}
 	hoff := r.Off()
-	q.Handle = r.ContextHandle()
+	r.ReadContextHandle(&q.Handle)
 	q.MaxTowers = r.U32()
 	if r.Err() != nil {
 		return r.Off(), r.Err()
@@ -60,7 +60,7 @@ func (q *MapRequest) DecodeSyntax(stub []byte, le bool, syn ndr.Syntax) (int, er
 	} else {
 		q.Anomalies.Add(dissect.AnomEPMNullTower, poff, 0, 0)
 	}
-	checkHandle(&q.Anomalies, hoff, q.Handle)
+	checkHandle(&q.Anomalies, hoff, &q.Handle)
 	trailing(&q.Anomalies, &r)
 	return r.Off(), nil
 }
@@ -100,9 +100,8 @@ type MapResponse struct {
 	stub      []byte
 	le        bool
 	syn       ndr.Syntax
-	refOff    int // stub offset of the first referent id
-	towerOff  int // stub offset of the first deferred tower
-	nRefs     int
+	refs      ndr.Pointers // the towers array's referent ids
+	towerOff  int          // stub offset of the first deferred tower
 	nTowers   int
 	hasStatus bool
 	// spans caches where the first towers' octets are, so that the
@@ -128,38 +127,39 @@ func (p *MapResponse) Decode(stub []byte, le bool) (int, error) {
 // DecodeSyntax is Decode for a stub in transfer syntax syn.
 func (p *MapResponse) DecodeSyntax(stub []byte, le bool, syn ndr.Syntax) (int, error) {
 	*p = MapResponse{stub: stub, le: le, syn: syn}
-	r := ndr.NewReaderSyntax(stub, le, syn, &p.Anomalies)
-	p.Handle = r.ContextHandle()
+	var r ndr.Reader // set field by field (see ndr.Reader.ResetSyntax)
+	r.ResetSyntax(stub, le, syn, &p.Anomalies)
+	r.ReadContextHandle(&p.Handle)
 	noff := r.Off()
 	p.NumTowers = r.U32()
 	ptr := 4
 	if syn == ndr.NDR64 {
 		ptr = 8
 	}
-	p.Towers = r.ConformantVaryingArray(ptr)
+	r.ReadConformantVaryingArray(&p.Towers, ptr)
 	if r.Err() != nil {
 		return r.Off(), r.Err()
 	}
-	checkHandle(&p.Anomalies, 0, p.Handle)
+	checkHandle(&p.Anomalies, 0, &p.Handle)
 	if p.NumTowers != p.Towers.ActualCount {
 		p.Anomalies.Add(dissect.AnomEPMCountMismatch, noff, p.NumTowers, p.Towers.ActualCount)
 	}
-	p.refOff = r.Off()
-	var refs refCheck
+	// The header's count check guarantees the ids fit: they start at
+	// the aligned end of the header, ptr bytes each.
+	refs := &p.refs
+	r.ReadPointerArray(refs, int(p.Towers.ActualCount))
+	if r.Err() != nil {
+		return r.Off(), r.Err()
+	}
+	var seen refCheck
 	towers := 0
-	for i := 0; i < int(p.Towers.ActualCount); i++ {
-		r.StructAlign()
-		off := r.Off()
-		ref := r.Pointer()
-		if r.Err() != nil {
-			return r.Off(), r.Err()
-		}
-		p.nRefs++
+	for i := 0; i < refs.Len(); i++ {
+		ref := refs.At(i)
 		if ref == 0 {
-			p.Anomalies.Add(dissect.AnomEPMNullTower, off, uint32(i), 0)
+			p.Anomalies.Add(dissect.AnomEPMNullTower, refs.Off(i), uint32(i), 0)
 			continue
 		}
-		refs.check(&p.Anomalies, off, ref)
+		seen.check(&p.Anomalies, refs.Off(i), ref)
 		towers++
 	}
 	p.towerOff = r.Off()
@@ -204,31 +204,29 @@ func (p *MapResponse) CheckRequest(q *MapRequest) {
 //		m := it.Tower() // m.Tower.Protseq, .IP, .Port; m.Tower.Binding(&b) for text
 //	}
 type TowerIter struct {
-	refs, def ndr.Reader
-	i, n      int
-	towers    int // deferred towers not yet read
-	read      int // deferred towers read
-	p         *MapResponse
-	t         MapTower
+	def    ndr.Reader // over the deferred towers past the cached spans
+	i      int
+	towers int // deferred towers not yet read
+	read   int // deferred towers read
+	p      *MapResponse
+	t      MapTower
 }
 
 // Reset starts a walk over p's towers.
 func (it *TowerIter) Reset(p *MapResponse) {
-	it.refs.ResetSyntax(p.stub, p.le, p.syn, nil)
-	it.refs.Seek(p.refOff)
 	it.def.ResetSyntax(p.stub, p.le, p.syn, nil)
 	it.def.Seek(p.towerOff)
-	it.i, it.n, it.towers, it.read, it.p = 0, p.nRefs, p.nTowers, 0, p
+	it.i, it.towers, it.read, it.p = 0, p.nTowers, 0, p
 }
 
 // Next decodes the next tower and reports whether there is one.
 func (it *TowerIter) Next() bool {
-	if it.i >= it.n || it.refs.Err() != nil {
+	if it.p == nil || it.i >= it.p.refs.Len() || it.def.Err() != nil {
 		return false
 	}
 	t := &it.t
 	t.Index = it.i
-	t.Ref = it.refs.Pointer()
+	t.Ref = it.p.refs.At(it.i)
 	t.HasTower, t.TowerErr = false, nil
 	if t.Ref != 0 && it.towers > 0 {
 		it.towers--
@@ -252,7 +250,7 @@ func (it *TowerIter) Next() bool {
 		t.Tower = TowerInfo{}
 	}
 	it.i++
-	return it.refs.Err() == nil
+	return it.def.Err() == nil
 }
 
 // Tower returns the current tower; it is overwritten by the next call to
@@ -261,7 +259,7 @@ func (it *TowerIter) Tower() *MapTower { return &it.t }
 
 // Err is always nil for a response Decode accepted; it reports a re-read
 // failure otherwise.
-func (it *TowerIter) Err() error { return it.refs.Err() }
+func (it *TowerIter) Err() error { return it.def.Err() }
 
 // LookupHandleFreeRequest is the stub of an ept_lookup_handle_free request:
 // the context handle.
@@ -275,11 +273,11 @@ type LookupHandleFreeRequest struct {
 func (q *LookupHandleFreeRequest) Decode(stub []byte, le bool) (int, error) {
 	*q = LookupHandleFreeRequest{}
 	r := ndr.NewReader(stub, le, &q.Anomalies)
-	q.Handle = r.ContextHandle()
+	r.ReadContextHandle(&q.Handle)
 	if r.Err() != nil {
 		return r.Off(), r.Err()
 	}
-	checkHandle(&q.Anomalies, 0, q.Handle)
+	checkHandle(&q.Anomalies, 0, &q.Handle)
 	trailing(&q.Anomalies, &r)
 	return r.Off(), nil
 }
@@ -297,12 +295,12 @@ type LookupHandleFreeResponse struct {
 func (p *LookupHandleFreeResponse) Decode(stub []byte, le bool) (int, error) {
 	*p = LookupHandleFreeResponse{}
 	r := ndr.NewReader(stub, le, &p.Anomalies)
-	p.Handle = r.ContextHandle()
+	r.ReadContextHandle(&p.Handle)
 	p.Status = Status(r.U32())
 	if r.Err() != nil {
 		return r.Off(), r.Err()
 	}
-	checkHandle(&p.Anomalies, 0, p.Handle)
+	checkHandle(&p.Anomalies, 0, &p.Handle)
 	trailing(&p.Anomalies, &r)
 	return r.Off(), nil
 }

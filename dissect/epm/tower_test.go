@@ -271,6 +271,72 @@ func TestIPTowerMatchesWalk(t *testing.T) {
 	}
 }
 
+// fillAll sets every field reachable in v to a non-zero value. It fails on
+// a type it has no filler for, so that a field of a new type is handled
+// here rather than silently left zero.
+// An Anomalies gets nAnom entries (more than dissect.MaxAnomalies makes
+// Dropped non-zero too).
+func fillAll(t *testing.T, v reflect.Value, nAnom int) {
+	t.Helper()
+	switch v.Type() {
+	case reflect.TypeFor[netip.Addr]():
+		v.Set(reflect.ValueOf(netip.MustParseAddr("2001:db8::1")))
+		return
+	case reflect.TypeFor[dissect.Anomalies]():
+		a := v.Addr().Interface().(*dissect.Anomalies)
+		for i := 0; i < nAnom; i++ {
+			a.Add(dissect.AnomTruncated, i+1, 1, 2)
+		}
+		return
+	case reflect.TypeFor[[]byte]():
+		v.Set(reflect.ValueOf([]byte{0xee}))
+		return
+	}
+	switch v.Kind() {
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			if !v.Type().Field(i).IsExported() {
+				t.Fatalf("fillAll: unexported field %s.%s", v.Type(), v.Type().Field(i).Name)
+			}
+			fillAll(t, v.Field(i), nAnom)
+		}
+	case reflect.Array:
+		for i := 0; i < v.Len(); i++ {
+			fillAll(t, v.Index(i), nAnom)
+		}
+	case reflect.Bool:
+		v.SetBool(true)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		v.SetInt(7)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		v.SetUint(7)
+	default:
+		t.Fatalf("fillAll: no filler for %s", v.Type())
+	}
+}
+
+// TestDecodeTowerResetsEveryField decodes into a TowerInfo whose every
+// field holds something: DecodeTower (the fast path in particular, which
+// writes each field instead of clearing the struct) must leave nothing
+// behind.
+func TestDecodeTowerResetsEveryField(t *testing.T) {
+	cases := towerCases()
+	cases = append(cases, towerCase{name: "udp-fast", octets: dcetest.EPMTowerUDP(netlogon, kbAddr, 1039)},
+		towerCase{name: "http-fast", octets: dcetest.EPMTowerHTTP(samr, lo, 593)})
+	for _, nAnom := range []int{0, 1, dissect.MaxAnomalies + 2} {
+		for _, c := range cases {
+			var used, fresh TowerInfo
+			fillAll(t, reflect.ValueOf(&used).Elem(), nAnom)
+			errUsed := DecodeTower(c.octets, &used)
+			errFresh := DecodeTower(c.octets, &fresh)
+			if !reflect.DeepEqual(used, fresh) || errUsed != errFresh {
+				t.Errorf("%s: decode into a filled TowerInfo (%d anomalies)\n%+v\ndiffers from a fresh one\n%+v",
+					c.name, nAnom, used, fresh)
+			}
+		}
+	}
+}
+
 // TestDecodeTowerReuse: decoding A then B into one TowerInfo equals a fresh
 // decode of B, for every pair of cases.
 func TestDecodeTowerReuse(t *testing.T) {
