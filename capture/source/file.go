@@ -16,8 +16,9 @@ import (
 
 // File is a Source reading a pcap or pcapng file, optionally
 // gzip-compressed, from a file or any io.Reader (standard input for "-").
-// It reads through gopacket/pcapgo's ZeroCopyReadPacketData over a 1 MiB
-// bufio.Reader. A File is not safe for concurrent use, except Progress.
+// It reads pcapng through gopacket/pcapgo's ZeroCopyReadPacketData over a
+// 1 MiB bufio.Reader, and classic pcap records in place in that buffer.
+// A File is not safe for concurrent use, except Progress.
 type File struct {
 	name     string
 	closer   io.Closer
@@ -34,6 +35,7 @@ type File struct {
 	nanos    bool            // classic pcap: nanosecond timestamps
 	frame    int
 	odd      []byte // copy of a record pcapgo refuses (caplen > len); allocated on first use
+	pending  int    // classic pcap: bytes of the last record, still in br (returned in place)
 	err      error  // sticky
 }
 
@@ -261,6 +263,14 @@ func (f *File) corrupt(err error) error {
 }
 
 func (f *File) nextPcap() ([]byte, Info, error) {
+	// The previous record was handed out as a slice of the read buffer:
+	// step over it only now, when the caller is done with it.
+	if n := f.pending; n > 0 {
+		f.pending = 0
+		if _, err := f.br.Discard(n); err != nil {
+			return nil, Info{}, f.corrupt(err)
+		}
+	}
 	h, err := f.br.Peek(16)
 	if len(h) < 16 {
 		if len(h) == 0 && (err == io.EOF || err == nil) {
@@ -280,11 +290,20 @@ func (f *File) nextPcap() ([]byte, Info, error) {
 	if caplen > origlen {
 		return f.oddRecord(int(caplen), int(origlen))
 	}
-	data, gci, err := f.pcap.ZeroCopyReadPacketData()
-	if err != nil {
+	// Zero copy: the record is returned in place in the read buffer
+	// (bufSize > 16+MaxPacketLen, so Peek can always hold it), as pcapgo's
+	// ZeroCopyReadPacketData would return it after copying it into its own.
+	n := 16 + int(caplen)
+	rec, err := f.br.Peek(n)
+	if len(rec) < n {
 		return nil, Info{}, f.corrupt(err)
 	}
-	return data, Info{Timestamp: gci.Timestamp, CaptureLength: gci.CaptureLength, Length: gci.Length, LinkType: f.linkType}, nil
+	f.pending = n
+	sec, frac := int64(u32(rec[0:4])), int64(u32(rec[4:8]))
+	if !f.nanos {
+		frac *= 1000
+	}
+	return rec[16:n:n], Info{Timestamp: time.Unix(sec, frac).UTC(), CaptureLength: int(caplen), Length: int(origlen), LinkType: f.linkType}, nil
 }
 
 // oddRecord reads a classic pcap record whose captured length exceeds its
