@@ -72,6 +72,10 @@ const MaxText = 255
 // Text is a short byte string held by value (no pointer into the packet), so
 // that a [Binding] can outlive its packet and key a map. The zero value is
 // empty.
+//
+// The bytes past the length are always zero, so that equal texts compare
+// equal with ==; every method keeps that true, which lets Set clear only
+// the bytes the previous content used.
 type Text struct {
 	n uint8
 	b [MaxText]byte
@@ -79,17 +83,23 @@ type Text struct {
 
 // Set copies s, truncating at MaxText; it reports whether all of s fit.
 func (t *Text) Set(s []byte) bool {
+	old := int(t.n)
 	n := copy(t.b[:], s)
 	t.n = uint8(n)
-	clear(t.b[n:])
+	if old > n {
+		clear(t.b[n:old])
+	}
 	return n == len(s)
 }
 
 // SetString is Set for a string.
 func (t *Text) SetString(s string) bool {
+	old := int(t.n)
 	n := copy(t.b[:], s)
 	t.n = uint8(n)
-	clear(t.b[n:])
+	if old > n {
+		clear(t.b[n:old])
+	}
 	return n == len(s)
 }
 
@@ -155,9 +165,14 @@ func (b *Binding) AppendTo(dst []byte) []byte {
 // String returns the string-binding form (allocates).
 func (b Binding) String() string { return string(b.AppendTo(nil)) }
 
-// SetIP sets Addr and IP from an address (an IP floor, for example).
+// SetIP sets Addr and IP from an address (an IP floor, for example). An
+// IPv4 address is written as a dotted quad straight into Addr.
 func (b *Binding) SetIP(ip netip.Addr) {
 	b.IP = ip
+	if ip.Is4() {
+		b.Addr.setQuad(ip.As4())
+		return
+	}
 	var buf [64]byte
 	b.Addr.Set(ip.AppendTo(buf[:0]))
 }
@@ -165,6 +180,48 @@ func (b *Binding) SetIP(ip netip.Addr) {
 // SetPort sets Port, HasPort and the decimal Endpoint.
 func (b *Binding) SetPort(p uint16) {
 	b.Port, b.HasPort = p, true
-	var buf [8]byte
-	b.Endpoint.Set(AppendUint(buf[:0], uint64(p)))
+	b.Endpoint.setDecimal(p)
+}
+
+// setQuad sets t to a as a dotted quad ("157.61.239.5"), writing the
+// digits in place: formatting into a buffer and copying it costs a call to
+// memmove and a store-forwarding stall, and bindings are rendered per tower.
+func (t *Text) setQuad(a [4]byte) {
+	old, n := int(t.n), 0
+	for i, c := range a {
+		if i > 0 {
+			t.b[n] = '.'
+			n++
+		}
+		if c >= 100 {
+			t.b[n] = '0' + c/100
+			n++
+		}
+		if c >= 10 {
+			t.b[n] = '0' + c/10%10
+			n++
+		}
+		t.b[n] = '0' + c%10
+		n++
+	}
+	t.n = uint8(n)
+	if old > n {
+		clear(t.b[n:old])
+	}
+}
+
+// setDecimal sets t to v in decimal, in place (see setQuad).
+func (t *Text) setDecimal(v uint16) {
+	old, n := int(t.n), 1
+	for x := v; x >= 10; x /= 10 {
+		n++
+	}
+	for i := n - 1; i >= 0; i-- {
+		t.b[i] = byte('0' + v%10)
+		v /= 10
+	}
+	t.n = uint8(n)
+	if old > n {
+		clear(t.b[n:old])
+	}
 }
