@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"bytes"
 	"net/netip"
 	"time"
 
@@ -202,10 +203,19 @@ func newWorker(cfg Config, h event.Handler) (*worker, error) {
 
 // framePDU is the TCP stream framer: whole CO PDUs by frag_length.
 //
-// It answers "not a header" as soon as the first bytes rule one out, so that
-// resynchronising over a non-RPC stream costs a byte compare per byte.
+// It answers "not a header" as soon as the first bytes rule one out, and
+// when b[0] is not rpc_vers 5 it tells the stream that no header starts
+// before the next 5 (tcpstream.Framer's skip hint), so that resynchronising
+// over a non-RPC stream costs one IndexByte per segment rather than a framer
+// call per byte.
 func framePDU(b []byte) (int, error) {
-	if len(b) > 0 && b[0] != 5 || len(b) > 1 && b[1] > 1 {
+	if len(b) > 0 && b[0] != 5 {
+		if i := bytes.IndexByte(b[1:], 5); i >= 0 {
+			return i + 1, dissect.ErrNotCO
+		}
+		return len(b), dissect.ErrNotCO
+	}
+	if len(b) > 1 && b[1] > 1 {
 		return 0, dissect.ErrNotCO
 	}
 	n, err := dissect.PeekCO(b)

@@ -12,7 +12,13 @@ var ErrNeedMore = errors.New("tcpstream: need more bytes to frame a PDU")
 // Framer reports the length n > 0 of the PDU that starts at b[0]. It returns
 // ErrNeedMore (possibly wrapped) when it needs more bytes to decide, and any
 // other error when b[0] cannot be the start of a PDU; the stream then
-// resynchronises by trying the framer at each following byte. A framer must
+// resynchronises by trying the framer at each following byte. With such an
+// error a framer may also return n > 1 to say that no PDU starts at any of
+// b[0:n] (for instance, none before the next occurrence of a fixed first
+// byte): the stream skips those bytes at once, exactly as if the framer had
+// rejected each of them (n beyond len(b) counts as len(b); n <= 1 as one
+// byte). This only saves calls, so it must never skip a byte that could
+// start a PDU. A framer must
 // look only at b, keep no reference to it, and not allocate; it should check
 // as much of the header as it can, because the quality of resynchronisation
 // after a loss is the quality of its "no".

@@ -333,8 +333,8 @@ func (s *Stream) frameSegment(d []byte, p int64, h PDUHandler) int {
 			s.emit(h, d[k:k+n], p+int64(k), false)
 			k += n
 		case n < 0:
-			k++
-			s.stats.Skipped++
+			k += -n
+			s.stats.Skipped += uint64(-n)
 		default:
 			return k
 		}
@@ -353,8 +353,8 @@ func (s *Stream) drain(h PDUHandler) {
 			continue
 		}
 		if n < 0 {
-			s.lo++
-			s.stats.Skipped++
+			s.lo += -n
+			s.stats.Skipped += uint64(-n)
 			continue
 		}
 		break
@@ -364,9 +364,11 @@ func (s *Stream) drain(h PDUHandler) {
 
 // step asks the framer about the bytes at the framing position. It returns
 // the length of a complete PDU at b[0]; 0 when more bytes are needed (with
-// want set when the length is known); -1 when b[0] cannot start a PDU.
+// want set when the length is known); -k when none of b[0:k] can start a
+// PDU (k is 1 unless the framer said more, see Framer).
 func (s *Stream) step(b []byte) int {
 	n, err := s.framer(b)
+	skip := 1
 	switch {
 	case err == nil && n > 0 && n <= s.lim.MaxPDU:
 		if n <= len(b) {
@@ -383,6 +385,8 @@ func (s *Stream) step(b []byte) int {
 			return 0
 		}
 		// The framer cannot decide within MaxPDU bytes: not a header.
+	case err != nil && n > 1:
+		skip = min(n, len(b))
 	}
 	s.want = 0
 	if !s.resync {
@@ -390,7 +394,7 @@ func (s *Stream) step(b []byte) int {
 		s.afterGap = true
 		s.stats.BadHeaders++
 	}
-	return -1
+	return -skip
 }
 
 // needMore reports whether err is ErrNeedMore, wrapped or not. Framers
