@@ -20,10 +20,24 @@ func BenchmarkMapResponseBinding(b *testing.B) {
 	benchMapWalk(b, walkMapBindings)
 }
 
+// benchMapWalk runs walk over responses of 1, 4 and 16 ncacn_ip_tcp towers
+// (the shape DecodeTower's fast path takes) and of 4 ncacn_np towers (which
+// take the general floor walk).
 func benchMapWalk(b *testing.B, walk func([]byte, bool) int) {
+	type sub struct {
+		name   string
+		towers [][]byte
+	}
+	var subs []sub
 	for _, n := range []int{1, 4, 16} {
-		stub := mapStub(true, dcetest.EPMMapResponse{Towers: mapTowers(n), MaxCount: uint32(n), SetMaxCount: true})
-		b.Run(strconv.Itoa(n)+"-towers", func(b *testing.B) {
+		subs = append(subs, sub{strconv.Itoa(n) + "-towers", mapTowers(n)})
+	}
+	np := dcetest.EPMTowerNP(netlogon, `\PIPE\lsass`, `\\DC01`)
+	subs = append(subs, sub{"4-np-towers", [][]byte{np, np, np, np}})
+	for _, s := range subs {
+		n := len(s.towers)
+		stub := mapStub(true, dcetest.EPMMapResponse{Towers: s.towers, MaxCount: uint32(n), SetMaxCount: true})
+		b.Run(s.name, func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(stub)))
 			for i := 0; i < b.N; i++ {

@@ -200,8 +200,11 @@ func (p *MapResponse) CheckRequest(q *MapRequest) {
 // TowerIter walks the towers of a decoded [MapResponse], decoding each one.
 //
 //	var it epm.TowerIter
+//	var b dissect.Binding
 //	for it.Reset(&resp); it.Next(); {
-//		m := it.Tower() // m.Tower.Protseq, .IP, .Port; m.Tower.Binding(&b) for text
+//		t := &it.Tower().Tower
+//		use(t.Protseq, t.Interface, t.IP, t.Port)
+//		t.Binding(&b) // the text form, only when wanted
 //	}
 type TowerIter struct {
 	def    ndr.Reader // over the deferred towers past the cached spans

@@ -228,7 +228,7 @@ const ipTowerLen = 75
 // are left to decodeFloors, with t untouched.
 //
 // It writes every field of t itself instead of clearing the 448-byte
-// struct first, which took a third of the time here;
+// struct first, which took a third of DecodeTower's time on this path;
 // TestDecodeTowerResetsEveryField fills every field before decoding so
 // that a field added later and not written here is caught.
 func (t *TowerInfo) ipTower(octets []byte) bool {
