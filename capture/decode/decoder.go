@@ -46,6 +46,8 @@ type Decoder struct {
 	l3payload []byte             // payload of the last IP-level header decoded
 	linkNext  gopacket.LayerType // layer the last link-level header announced
 	linkRest  []byte             // payload of the last link-level header
+
+	layeredOnly bool // tests: never take the fast path
 }
 
 // NewDecoder returns a Decoder. Construction allocates; Decode does not.
@@ -110,6 +112,15 @@ func (d *Decoder) truncated(df gopacket.DecodeFeedback, data []byte, need int) e
 // decoded before the failing header, and p.Anomalies says where it failed.
 // p.Payload aliases frame.
 func (d *Decoder) Decode(lt LinkType, frame []byte, p *Packet) error {
+	if !d.layeredOnly && d.fast(lt, frame, p) {
+		return nil
+	}
+	return d.decodeLayers(lt, frame, p)
+}
+
+// decodeLayers is Decode through the DecodingLayerParser: every link type,
+// tag, extension header and anomaly.
+func (d *Decoder) decodeLayers(lt LinkType, frame []byte, p *Packet) error {
 	*p = Packet{LinkType: lt}
 	k := kindOf(lt)
 	if k == kindNone {

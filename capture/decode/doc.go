@@ -14,6 +14,13 @@
 // no SLL2 or IPv6-fragment DecodingLayer, and it drops a whole TCP segment
 // over one malformed option).
 //
+// Most frames on a span port are the clean case: untagged Ethernet, IPv4
+// without options or IPv6 without extension headers, not fragmented, a
+// whole TCP or UDP header, consistent lengths. Decode reads those directly
+// (fast.go) and hands everything else to the layered parser; the two agree
+// on every frame the fast path takes (TestFastPathMatches over samples, real
+// frames and corruptions of both; FuzzFastPath).
+//
 // Link types: pcapng files may mix interfaces of different link types, so
 // Decode judges the link type per frame and returns ErrLinkType for one it
 // does not support; CheckLinkType builds the message naming it
