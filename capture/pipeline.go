@@ -151,6 +151,9 @@ type worker struct {
 	// assocFree holds association states of flows that left, for reuse
 	// (never more than the most RPC flows live at once).
 	assocFree []*assoc
+	// pool lends every flow's streams their reassembly buffers while they
+	// hold bytes, so that idle flows hold none.
+	pool *tcpstream.Pool
 
 	// per-packet context for the stream handler
 	cur    *flowState
@@ -167,7 +170,8 @@ func (s connShim) Event(e *tcpstream.Event) { s.w.connEvent(e) }
 
 func newWorker(cfg Config, h event.Handler) (*worker, error) {
 	cfg = cfg.withDefaults()
-	w := &worker{cfg: cfg, h: h, dec: decode.NewDecoder(), clReasm: dissect.NewCLReassembler(cfg.CL), frag: ipfrag.New(cfg.Frag)}
+	w := &worker{cfg: cfg, h: h, dec: decode.NewDecoder(), clReasm: dissect.NewCLReassembler(cfg.CL), frag: ipfrag.New(cfg.Frag),
+		pool: tcpstream.NewPool(streamPoolBytes)}
 	w.shim.w = w
 	t, err := flow.New(flow.Config[flow.Key, flowState]{
 		Max:  cfg.MaxFlows,
@@ -178,6 +182,7 @@ func newWorker(cfg Config, h event.Handler) (*worker, error) {
 			hint := k.LowPort()
 			if conn == nil {
 				conn = tcpstream.NewConn(framePDU, cfg.Stream, hint)
+				conn.SetPool(w.pool)
 			} else {
 				conn.Reset(framePDU, cfg.Stream, hint)
 			}
@@ -200,6 +205,9 @@ func newWorker(cfg Config, h event.Handler) (*worker, error) {
 	w.flows = t
 	return w, nil
 }
+
+// streamPoolBytes bounds the idle stream buffers a worker keeps for reuse.
+const streamPoolBytes = 16 << 20
 
 // framePDU is the TCP stream framer: whole CO PDUs by frag_length.
 //
@@ -230,6 +238,12 @@ func (w *worker) retire(v *flowState) {
 	if v.conn != nil {
 		w.stats.Streams.Add(v.conn.Stats())
 	}
+	w.retireAssoc(v)
+}
+
+// retireAssoc folds the flow's association counters into the worker's stats
+// and puts its association state on the free list.
+func (w *worker) retireAssoc(v *flowState) {
 	if a := v.assoc; a != nil {
 		addCOReasm(&w.stats.COReasm, &a.reasm[0].Stats)
 		addCOReasm(&w.stats.COReasm, &a.reasm[1].Stats)
@@ -320,6 +334,13 @@ func (w *worker) tcp(p *decode.Packet, num int64, ts time.Time) {
 	w.cur, w.curKey = f, k
 	f.conn.Segment(side, &seg, w.shim)
 	w.cur = nil
+	if f.assoc != nil && f.conn.State() == tcpstream.StateClosed {
+		// Both FINs or a RST: every PDU the connection will deliver has
+		// been delivered, so its association state goes back to the free
+		// list now rather than when the idle flow expires. (A new
+		// connection on the same ports starts a new association.)
+		w.retireAssoc(f)
+	}
 	if f.kind == flowUnknown && len(p.Payload) > 0 {
 		// Still undecided: the stream buffers and frames the bytes; the
 		// first PDU it cuts (streamPDU) makes the flow RPC. Without one
@@ -435,7 +456,12 @@ func (w *worker) finish() Stats {
 //
 // After warm-up (flow slots, stream and reassembly buffers grown to the
 // traffic's size) Packet allocates nothing: TestPipelineNoAllocs checks it
-// over a realistic mix. Events passed to the handler are reused.
+// over a realistic mix. Events passed to the handler are reused. Memory
+// follows what is in flight rather than every flow slot ever used: streams
+// borrow their buffers from a worker-wide tcpstream.Pool only while they
+// hold bytes, and DCE/RPC association state (contexts, calls, stub
+// reassembly) is attached to a flow at its first PDU and returned to a free
+// list when the connection closes or the flow leaves.
 //
 // # Security
 //

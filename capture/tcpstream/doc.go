@@ -36,7 +36,12 @@
 // first need, then reuses them, also across Reset. TestNoAllocs checks with
 // testing.AllocsPerRun that, after warm-up, pushing in-order, split,
 // reordered, retransmitted and lost segments and running the handshake and
-// teardown allocate nothing.
+// teardown allocate nothing. With a [Pool] (SetPool), a stream instead
+// borrows those buffers while it holds bytes and gives them back as soon as
+// it is empty, so that many idle connections hold no buffers;
+// TestPoolSameResult checks that a pool changes no PDU, frame number or
+// counter, and TestPoolNoAllocs that pooled connections allocate nothing
+// once the pool is warm.
 //
 // # Security
 //

@@ -201,6 +201,11 @@ func FuzzStream(f *testing.F) {
 		{side: flow.SideA, flags: ACK, payload: lp[0]}, {side: flow.SideB, flags: RST}, {kind: 2, side: flow.SideA, delta: 3, payload: lp[1]}}))
 	for _, s := range captureSeeds(f) {
 		f.Add(s)
+		if len(s) >= fuzzConfigLen { // the same with a buffer pool
+			p := append([]byte(nil), s...)
+			p[0] |= 2
+			f.Add(p)
+		}
 	}
 
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -220,6 +225,9 @@ func FuzzStream(f *testing.F) {
 		}
 		lim := Limits{MaxBuffered: 64 + 32*int(cfg[1]), MaxHeld: 1 + int(cfg[2]%16), MaxPDU: 16 + 64*int(cfg[3])}.normalized()
 		c := NewConn(framer, lim, flow.SideB)
+		if cfg[0]&2 != 0 { // buffers from a small shared pool
+			c.SetPool(NewPool(8 << 10))
+		}
 		h := &fuzzHandler{t: t, framer: base, lim: lim}
 		cursor := [2]uint32{0xfffff000, 0x7ffffff0} // A wraps soon
 		var seg Segment

@@ -25,7 +25,11 @@ func (s *Stream) canHold(p, e int64) bool {
 // addHeld merges [p, e) into the sorted held ranges; canHold has approved it.
 func (s *Stream) addHeld(p, e int64) {
 	if s.held == nil {
-		s.held = make([]span, 0, s.lim.MaxHeld)
+		if s.pool != nil {
+			s.held = s.pool.heldList(s.lim.MaxHeld)
+		} else {
+			s.held = make([]span, 0, s.lim.MaxHeld)
+		}
 	}
 	h := s.held
 	i := 0
@@ -106,7 +110,11 @@ const maxMarks = 64
 // addMark records that the segment being pushed supplied bytes at pos.
 func (s *Stream) addMark(pos int64) {
 	if s.marks == nil {
-		s.marks = make([]mark, 0, maxMarks)
+		if s.pool != nil {
+			s.marks = s.pool.markList()
+		} else {
+			s.marks = make([]mark, 0, maxMarks)
+		}
 	}
 	m := s.marks
 	i := len(m)

@@ -57,6 +57,8 @@ type Stream struct {
 	midstream bool  // anchored by data rather than by a SYN
 	notMore   error // the last framer error known not to be ErrNeedMore
 
+	pool *Pool // where buffers come from and go back to when empty; nil: kept
+
 	frame uint64    // frame of the segment being (or last) pushed
 	ts    time.Time // its time
 	pdu   PDU       // handed to the handler; lives here so that passing it does not allocate
@@ -70,9 +72,14 @@ func NewStream(f Framer, lim Limits) *Stream {
 }
 
 // Reset clears the stream for a new connection, keeping its buffers (so that
-// a stream reused from a flow table slot does not allocate again).
+// a stream reused from a flow table slot does not allocate again), or, with
+// a Pool, giving them back to it.
 func (s *Stream) Reset(f Framer, lim Limits) {
 	lim = lim.normalized()
+	if s.pool != nil {
+		s.lo, s.hi, s.held = 0, 0, s.held[:0]
+		s.release()
+	}
 	buf, held, marks := s.buf, s.held[:0], s.marks[:0]
 	if len(buf) > lim.MaxBuffered {
 		buf = nil
@@ -80,7 +87,7 @@ func (s *Stream) Reset(f Framer, lim Limits) {
 	if cap(held) < lim.MaxHeld {
 		held = nil
 	}
-	*s = Stream{framer: f, lim: lim, role: s.role, buf: buf, held: held, marks: marks}
+	*s = Stream{framer: f, lim: lim, role: s.role, buf: buf, held: held, marks: marks, pool: s.pool}
 }
 
 // Stats returns the stream's counters.
@@ -271,6 +278,8 @@ func (s *Stream) insert(p int64, d []byte, h PDUHandler) {
 					s.ensure(p + int64(len(d)))
 					s.hi = copy(s.buf, d)
 					s.addMark(p)
+				} else {
+					s.release()
 				}
 				return
 			}
@@ -482,6 +491,7 @@ func (s *Stream) settle() {
 	if s.lo == s.hi && len(s.held) == 0 {
 		s.pos0, s.lo, s.hi = s.next(), 0, 0
 		s.marks = s.marks[:0]
+		s.release()
 		return
 	}
 	s.consumeMarks(s.head())
@@ -511,7 +521,15 @@ func (s *Stream) ensure(e int64) {
 	}
 	c := max(need, 2*len(s.buf), 1024)
 	c = min(c, s.lim.MaxBuffered)
-	nb := make([]byte, c)
+	var nb []byte
+	if s.pool != nil {
+		nb = s.pool.buf(c, s.lim.MaxBuffered)
+	} else {
+		nb = make([]byte, c)
+	}
 	copy(nb, s.buf[:live])
+	if s.pool != nil && s.buf != nil {
+		s.pool.putBuf(s.buf)
+	}
 	s.buf = nb
 }
