@@ -101,6 +101,9 @@ type Table[K comparable, V any] struct {
 	head  int32 // most recently used entry, or -1
 	tail  int32 // least recently used entry, or -1
 	free  int32 // first free slot (linked through next), or -1
+	// memo is the slot of the last Get, or -1: consecutive packets of one
+	// conversation (a request and its ACK, a burst of segments) skip the map.
+	memo  int32
 	n     int
 	now   int64 // capture clock: the latest time seen, in Unix nanoseconds
 	stats Stats
@@ -126,6 +129,7 @@ func New[K comparable, V any](cfg Config[K, V]) (*Table[K, V], error) {
 		slots: make([]slot[K, V], cfg.Max),
 		head:  -1,
 		tail:  -1,
+		memo:  -1,
 		now:   math.MinInt64,
 	}
 	for i := range t.slots {
@@ -178,11 +182,19 @@ func (t *Table[K, V]) Get(k K, now time.Time) (v *V, created bool) {
 	t.enter()
 	t.advance(now)
 	t.stats.Lookups++
+	if i := t.memo; i >= 0 && t.slots[i].key == k {
+		t.stats.Hits++
+		s := &t.slots[i]
+		s.last = t.now
+		t.moveToFront(i)
+		return &s.val, false
+	}
 	if i, ok := t.idx[k]; ok {
 		t.stats.Hits++
 		s := &t.slots[i]
 		s.last = t.now
 		t.moveToFront(i)
+		t.memo = i
 		return &s.val, false
 	}
 	if t.idle > 0 {
@@ -198,6 +210,7 @@ func (t *Table[K, V]) Get(k K, now time.Time) (v *V, created bool) {
 	s.last = t.now
 	t.pushFront(i)
 	t.idx[k] = i
+	t.memo = i
 	t.n++
 	t.stats.Created++
 	if t.cfg.Init != nil {
@@ -295,6 +308,9 @@ func (t *Table[K, V]) drop(i int32, why Reason) {
 		t.stats.Flushed++
 	}
 	delete(t.idx, s.key)
+	if t.memo == i {
+		t.memo = -1
+	}
 	t.unlink(i)
 	var zero K
 	s.key = zero
