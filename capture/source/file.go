@@ -225,19 +225,14 @@ func (f *File) Close() error {
 }
 
 // Next returns the next frame; see Source.
-func (f *File) Next() ([]byte, Info, error) {
+func (f *File) Next() (data []byte, ci Info, err error) {
 	if f.err != nil {
 		return nil, Info{}, f.err
 	}
-	var (
-		data []byte
-		ci   Info
-		err  error
-	)
 	if f.format == FormatPcapNG {
 		data, ci, err = f.nextNG()
 	} else {
-		data, ci, err = f.nextPcap()
+		data, err = f.nextPcap(&ci)
 	}
 	if err != nil {
 		f.err = err
@@ -262,33 +257,40 @@ func (f *File) corrupt(err error) error {
 	return &FormatError{Name: f.name, Frame: f.frame + 1, Err: err}
 }
 
-func (f *File) nextPcap() ([]byte, Info, error) {
+// nextPcap reads a classic pcap record into ci (which is zero) and returns
+// its data.
+func (f *File) nextPcap(ci *Info) ([]byte, error) {
 	// The previous record was handed out as a slice of the read buffer:
 	// step over it only now, when the caller is done with it.
 	if n := f.pending; n > 0 {
 		f.pending = 0
 		if _, err := f.br.Discard(n); err != nil {
-			return nil, Info{}, f.corrupt(err)
+			return nil, f.corrupt(err)
 		}
 	}
 	h, err := f.br.Peek(16)
 	if len(h) < 16 {
 		if len(h) == 0 && (err == io.EOF || err == nil) {
-			return nil, Info{}, io.EOF
+			return nil, io.EOF
 		}
-		return nil, Info{}, f.corrupt(err)
+		return nil, f.corrupt(err)
 	}
-	u32 := binary.LittleEndian.Uint32
+	var sec, frac, caplen, origlen uint32
 	if f.be {
-		u32 = binary.BigEndian.Uint32
+		sec, frac = binary.BigEndian.Uint32(h[0:4]), binary.BigEndian.Uint32(h[4:8])
+		caplen, origlen = binary.BigEndian.Uint32(h[8:12]), binary.BigEndian.Uint32(h[12:16])
+	} else {
+		sec, frac = binary.LittleEndian.Uint32(h[0:4]), binary.LittleEndian.Uint32(h[4:8])
+		caplen, origlen = binary.LittleEndian.Uint32(h[8:12]), binary.LittleEndian.Uint32(h[12:16])
 	}
-	caplen, origlen := u32(h[8:12]), u32(h[12:16])
 	if caplen > MaxPacketLen {
-		return nil, Info{}, &FormatError{Name: f.name, Frame: f.frame + 1,
+		return nil, &FormatError{Name: f.name, Frame: f.frame + 1,
 			Err: errors.New("pcap: record of " + itoa(int(caplen)) + " bytes exceeds the " + itoa(MaxPacketLen) + "-byte maximum")}
 	}
 	if caplen > origlen {
-		return f.oddRecord(int(caplen), int(origlen))
+		data, info, err := f.oddRecord(int(caplen), int(origlen))
+		*ci = info
+		return data, err
 	}
 	// Zero copy: the record is returned in place in the read buffer
 	// (bufSize > 16+MaxPacketLen, so Peek can always hold it), as pcapgo's
@@ -296,14 +298,16 @@ func (f *File) nextPcap() ([]byte, Info, error) {
 	n := 16 + int(caplen)
 	rec, err := f.br.Peek(n)
 	if len(rec) < n {
-		return nil, Info{}, f.corrupt(err)
+		return nil, f.corrupt(err)
 	}
 	f.pending = n
-	sec, frac := int64(u32(rec[0:4])), int64(u32(rec[4:8]))
+	ns := int64(frac)
 	if !f.nanos {
-		frac *= 1000
+		ns *= 1000
 	}
-	return rec[16:n:n], Info{Timestamp: time.Unix(sec, frac).UTC(), CaptureLength: int(caplen), Length: int(origlen), LinkType: f.linkType}, nil
+	ci.Timestamp = time.Unix(int64(sec), ns).UTC()
+	ci.CaptureLength, ci.Length, ci.LinkType = int(caplen), int(origlen), f.linkType
+	return rec[16:n:n], nil
 }
 
 // oddRecord reads a classic pcap record whose captured length exceeds its
