@@ -39,8 +39,11 @@ func NewConn(f Framer, lim Limits, serverHint flow.Side) *Conn {
 
 // Reset readies c for a new connection, keeping its buffers.
 func (c *Conn) Reset(f Framer, lim Limits, serverHint flow.Side) {
-	d := c.dir
-	*c = Conn{dir: d, hint: serverHint, server: serverHint}
+	// Field by field, so that the streams are not copied out and back in
+	// (TestConnResetFresh checks that every field is covered).
+	c.hint, c.server, c.source, c.state = serverHint, serverHint, 0, 0
+	c.synFrame, c.synTime, c.clientISN = 0, time.Time{}, 0
+	c.fin, c.answered, c.ev = [2]bool{}, false, Event{}
 	for r := range c.dir {
 		c.dir[r].role = Role(r)
 		c.dir[r].Reset(f, lim)
