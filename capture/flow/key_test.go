@@ -104,3 +104,32 @@ func TestKeyHashShard(t *testing.T) {
 		t.Fatal("hash ignores protocol or port")
 	}
 }
+
+// TestNewKeyOrderIPv4 checks NewKey's IPv4 shortcut against netip's Compare
+// order, including equal addresses (ports decide) and addresses that differ
+// only in their high or low bytes.
+func TestNewKeyOrderIPv4(t *testing.T) {
+	rng := rand.New(rand.NewSource(5))
+	addr := func() netip.Addr {
+		var b [4]byte
+		switch rng.Intn(3) {
+		case 0:
+			b = [4]byte{10, 0, 0, byte(rng.Intn(4))}
+		case 1:
+			b = [4]byte{byte(rng.Intn(4)) + 200, 0, 0, 1}
+		default:
+			rng.Read(b[:])
+		}
+		return netip.AddrFrom4(b)
+	}
+	for i := 0; i < 20000; i++ {
+		src, dst := addr(), addr()
+		sp, dp := uint16(rng.Intn(3)+134), uint16(rng.Intn(3)+134)
+		k, side := NewKey(TCP, src, sp, dst, dp)
+		c := src.Compare(dst)
+		wantA := c < 0 || (c == 0 && sp <= dp)
+		if (side == SideA) != wantA || (wantA && (k.A != src || k.PortA != sp)) || (!wantA && (k.A != dst || k.PortA != dp)) {
+			t.Fatalf("NewKey(%v:%d, %v:%d) = %v side %v", src, sp, dst, dp, k, side)
+		}
+	}
+}

@@ -10,8 +10,9 @@ package tcpstream
 // before.
 //
 // Buffers are kept in power-of-two size classes from 1 KiB; the Pool keeps
-// at most MaxBytes of idle buffers (more are left to the garbage collector)
-// and counts what it did in PoolStats. A Pool is not safe for concurrent
+// at most maxBytes (NewPool) of idle byte buffers, more being left to the
+// garbage collector, and at most maxBytes/4096 idle frame-record lists (3 KiB
+// each) and maxBytes/16384 range lists; PoolStats counts what it did. A Pool is not safe for concurrent
 // use: give each worker its own.
 type Pool struct {
 	bufs     [poolClasses][][]byte
@@ -27,7 +28,7 @@ type PoolStats struct {
 	Gets      uint64 // buffers lent
 	News      uint64 // buffers allocated because none of the size was idle
 	Puts      uint64 // buffers given back
-	Discarded uint64 // buffers given back beyond MaxBytes (left to the GC)
+	Discarded uint64 // buffers given back beyond the bound (left to the GC)
 }
 
 const (

@@ -113,7 +113,7 @@ func TestPoolNoAllocs(t *testing.T) {
 	}
 }
 
-// TestPoolBound: idle buffers beyond MaxBytes are discarded, not kept.
+// TestPoolBound: idle buffers beyond the bound are discarded, not kept.
 func TestPoolBound(t *testing.T) {
 	p := NewPool(4 << 10)
 	bs := [][]byte{p.buf(1500, 1<<20), p.buf(3000, 1<<20), p.buf(4000, 1<<20)}
