@@ -32,7 +32,7 @@ test-integration: deps
 	$(GO) test -count=1 -timeout 5m -v ./internal/integration/
 
 # Everything CI must run.
-test: deps fmt-check vet unit test-integration
+test: deps fmt-check vet unit test-integration bench-gate
 
 # Runs rpcwatch on testdata/demo.pcap, which internal/scenario generates: a
 # multihomed server's fused bindings (KB 224460) and a restart that moves
