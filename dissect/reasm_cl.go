@@ -254,15 +254,10 @@ func (r *CLReassembler) find(k CLKey) int {
 }
 
 func (r *CLReassembler) slot() int {
-	old := -1
-	for i := range r.calls {
-		if !r.calls[i].active {
-			return i
-		}
-		if old < 0 || r.calls[i].tick < r.calls[old].tick {
-			old = i
-		}
+	if i := freeSlot(r.calls); i >= 0 {
+		return i
 	}
+	old := oldestCall(r.calls, -1)
 	r.Stats.EvictedCalls++
 	r.free(old)
 	return old
@@ -270,15 +265,7 @@ func (r *CLReassembler) slot() int {
 
 func (r *CLReassembler) room(keep, n int) bool {
 	for r.total+n > r.lim.MaxTotalBytes {
-		old := -1
-		for i := range r.calls {
-			if i == keep || !r.calls[i].active {
-				continue
-			}
-			if old < 0 || r.calls[i].tick < r.calls[old].tick {
-				old = i
-			}
-		}
+		old := oldestCall(r.calls, keep)
 		if old < 0 {
 			return false
 		}

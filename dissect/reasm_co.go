@@ -197,15 +197,10 @@ func (r *COReassembler) find(id uint32) int {
 // slot returns a free call slot, evicting the least recently updated call
 // when none is free.
 func (r *COReassembler) slot() int {
-	old := -1
-	for i := range r.calls {
-		if !r.calls[i].active {
-			return i
-		}
-		if old < 0 || r.calls[i].tick < r.calls[old].tick {
-			old = i
-		}
+	if i := freeSlot(r.calls); i >= 0 {
+		return i
 	}
+	old := oldestCall(r.calls, -1)
 	r.Stats.EvictedCalls++
 	r.free(old)
 	return old
@@ -215,15 +210,7 @@ func (r *COReassembler) slot() int {
 // recently updated other calls; it reports whether the bytes fit.
 func (r *COReassembler) room(keep, n int) bool {
 	for r.total+n > r.lim.MaxTotalBytes {
-		old := -1
-		for i := range r.calls {
-			if i == keep || !r.calls[i].active {
-				continue
-			}
-			if old < 0 || r.calls[i].tick < r.calls[old].tick {
-				old = i
-			}
-		}
+		old := oldestCall(r.calls, keep)
 		if old < 0 {
 			return false
 		}
