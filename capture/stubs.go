@@ -123,10 +123,7 @@ func (w *worker) stubAnomalies(e *event.Event, an *dissect.Anomalies, where even
 // towerBinding reports the binding a tower advertises, and the tower's
 // anomalies attached to it.
 func (w *worker) towerBinding(e *event.Event, t *epm.TowerInfo, object dissect.UUID) {
-	b := &w.bev
-	*b = event.Event{Kind: event.KindBinding, Frame: e.Frame, FirstFrame: e.FirstFrame, TimeNs: e.TimeNs,
-		Transport: e.Transport, Client: e.Client, Server: e.Server, FromServer: e.FromServer,
-		BindingIface: t.Interface, BindingObject: object, Source: event.SourceEPM, HasBinding: true}
+	b := w.beginBinding(e, t.Interface, object, event.SourceEPM)
 	t.Binding(&b.Binding)
 	w.stats.Bindings++
 	w.h(b)
@@ -159,10 +156,8 @@ func (w *worker) dsaResponse(e *event.Event, has bool, d *dcom.DualStringArray, 
 	it := d.StringBindings()
 	for it.Next() {
 		sb := it.Entry()
-		b := &w.bev
-		*b = event.Event{Kind: event.KindBinding, Frame: e.Frame, FirstFrame: e.FirstFrame, TimeNs: e.TimeNs,
-			Transport: e.Transport, Client: e.Client, Server: e.Server, FromServer: e.FromServer,
-			Binding: sb.Binding, BindingIface: dissect.SyntaxID{UUID: iface}, Source: src, HasBinding: true}
+		b := w.beginBinding(e, dissect.SyntaxID{UUID: iface}, dissect.NilUUID, src)
+		b.Binding = sb.Binding
 		w.stats.Bindings++
 		w.h(b)
 		if sb.Checked && !sb.Kind.Valid() {
