@@ -56,8 +56,19 @@ type assoc struct {
 }
 
 func (a *assoc) reset(lim dissect.COLimits) {
+	// Only the used flags need clearing: propose and addCall overwrite a
+	// whole entry when they take it, and every lookup and scan skips
+	// entries that are not used (the LRU choice takes the first unused one
+	// before comparing ticks). This spares clearing the ~1.5 KiB tables
+	// for every connection that carries DCE/RPC.
+	for i := range a.ctx {
+		a.ctx[i].used = false
+	}
+	for i := range a.calls {
+		a.calls[i].used = false
+	}
+	a.tick, a.reqFirst = 0, 0
 	r0, r1 := a.reasm[0], a.reasm[1]
-	*a = assoc{}
 	if r0 == nil {
 		r0 = dissect.NewCOReassembler(lim)
 		r1 = dissect.NewCOReassembler(lim)
