@@ -7,8 +7,8 @@ import (
 	"github.com/rpcwatch/rpcwatch/dissect/event"
 )
 
-// TestEventsNoStaleFields checks what the partial resets in begin and
-// beginBinding rely on: every event carries only the fields of its kind,
+// TestEventsNoStaleFields checks what the partial resets in begin,
+// beginBinding and connEvent rely on: every event carries only the fields of its kind,
 // so nothing from an earlier event of another kind shows through.
 func TestEventsNoStaleFields(t *testing.T) {
 	c, _ := runFile(t, "../testdata/samba-epm-loopback.pcap")
@@ -22,6 +22,10 @@ func TestEventsNoStaleFields(t *testing.T) {
 		pdu.ServerBoot, pdu.Activity, pdu.Seqnum = e.ServerBoot, e.Activity, e.Seqnum
 		bind.Binding, bind.BindingIface, bind.BindingObject, bind.Source, bind.HasBinding = e.Binding, e.BindingIface, e.BindingObject, e.Source, e.HasBinding
 		switch e.Kind {
+		case event.KindConnAttempt, event.KindConnRefused, event.KindConnReset, event.KindConnClosed:
+			if pdu != (event.Event{}) || bind != (event.Event{}) || e.Anomaly != (dissect.Anomaly{}) || e.Where != 0 || e.ICMPType != 0 || e.ICMPCode != 0 {
+				t.Fatalf("event %d (%s, frame %d) has fields of another kind set: %+v", i, e.Kind, e.Frame, e)
+			}
 		case event.KindPDU:
 			if bind != (event.Event{}) || e.Anomaly != (dissect.Anomaly{}) || e.Where != 0 || e.ICMPType != 0 || e.ICMPCode != 0 {
 				t.Fatalf("event %d (pdu, frame %d) has non-PDU fields set: %+v", i, e.Frame, e)
@@ -41,7 +45,7 @@ func TestEventsNoStaleFields(t *testing.T) {
 			}
 		}
 	}
-	if kinds[event.KindPDU] == 0 || kinds[event.KindBinding] == 0 {
+	if kinds[event.KindPDU] == 0 || kinds[event.KindBinding] == 0 || kinds[event.KindConnAttempt] == 0 {
 		t.Fatalf("no PDU or binding events: %v", kinds)
 	}
 }

@@ -146,7 +146,10 @@ type worker struct {
 	frag    *ipfrag.Reassembler
 	stubs   stubDecoders
 
-	ev, bev, aev event.Event
+	// ev carries PDU events, bev binding events, cev connection events
+	// and aev anomalies: each of the first three is only ever filled with
+	// its own kind's fields, so that it can be reset field by field.
+	ev, bev, cev, aev event.Event
 
 	// assocFree holds association states of flows that left, for reuse
 	// (never more than the most RPC flows live at once).
@@ -393,9 +396,11 @@ func (w *worker) connEvent(te *tcpstream.Event) {
 		return
 	}
 	client, server := w.endpoints()
-	e := &w.aev
-	*e = event.Event{Kind: k, Frame: int64(te.Frame), FirstFrame: int64(te.Frame), TimeNs: te.Time.UnixNano(),
-		Transport: event.TCP, Client: client, Server: server, FromServer: te.From == tcpstream.Server}
+	// w.cev carries only connection events, whose fields are all assigned
+	// here; the rest stay zero (handlers must not modify events).
+	e := &w.cev
+	e.Kind, e.Frame, e.FirstFrame, e.TimeNs = k, int64(te.Frame), int64(te.Frame), te.Time.UnixNano()
+	e.Transport, e.Client, e.Server, e.FromServer = event.TCP, client, server, te.From == tcpstream.Server
 	if te.SynFrame != 0 {
 		e.FirstFrame = int64(te.SynFrame)
 	}
