@@ -67,15 +67,17 @@ func (d *Decoder) fast(lt LinkType, frame []byte, p *Packet) bool {
 			return false
 		}
 		pl := l4[doff:]
-		*p = Packet{LinkType: lt, Net: nw, Src: src, Dst: dst, HopLimit: hop, IPProto: proto, Proto: ProtoTCP,
-			SrcPort: binary.BigEndian.Uint16(l4[0:2]), DstPort: binary.BigEndian.Uint16(l4[2:4]),
-			TCP: TCPHeader{
-				Seq:    binary.BigEndian.Uint32(l4[4:8]),
-				Ack:    binary.BigEndian.Uint32(l4[8:12]),
-				Flags:  TCPFlags(l4[13]) | TCPFlags(l4[12]&1)<<8,
-				Window: binary.BigEndian.Uint16(l4[14:16]),
-			},
-			Payload: pl, PayloadLen: len(pl)}
+		p.resetLarge()
+		p.LinkType, p.VLAN, p.NumVLAN, p.PktType, p.IfIndex = lt, [MaxVLANTags]uint16{}, 0, 0, 0
+		p.Net, p.Src, p.Dst, p.HopLimit, p.IPProto, p.Frag = nw, src, dst, hop, proto, Frag{}
+		p.Proto, p.SrcPort, p.DstPort = ProtoTCP, binary.BigEndian.Uint16(l4[0:2]), binary.BigEndian.Uint16(l4[2:4])
+		p.TCP = TCPHeader{
+			Seq:    binary.BigEndian.Uint32(l4[4:8]),
+			Ack:    binary.BigEndian.Uint32(l4[8:12]),
+			Flags:  TCPFlags(l4[13]) | TCPFlags(l4[12]&1)<<8,
+			Window: binary.BigEndian.Uint16(l4[14:16]),
+		}
+		p.Payload, p.PayloadLen, p.Truncated = pl, len(pl), false
 	case protoUDP:
 		// The UDP length must be exactly the IP payload's: 0, shorter or
 		// longer ones are the layered path's business (anomalies).
@@ -90,4 +92,19 @@ func (d *Decoder) fast(lt LinkType, frame []byte, p *Packet) bool {
 		return false
 	}
 	return true
+}
+
+// resetLarge clears the anomaly list and the ICMP quote, the two large
+// parts of a Packet (over half its 440 bytes), only when an earlier decode
+// left something in them. The TCP fast path, which runs for most frames,
+// assigns every other field itself: clearing the whole Packet as one
+// composite literal was the costliest line of a decode.
+// TestPacketFields lists the fields so that a new one is not forgotten.
+func (p *Packet) resetLarge() {
+	if p.Anomalies.Len() != 0 || p.Anomalies.Dropped != 0 {
+		p.Anomalies.Reset()
+	}
+	if p.ICMP != (ICMP{}) {
+		p.ICMP = ICMP{}
+	}
 }

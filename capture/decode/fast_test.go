@@ -3,6 +3,7 @@ package decode
 import (
 	"math/rand"
 	"reflect"
+	"strings"
 	"testing"
 	"unsafe"
 )
@@ -79,4 +80,18 @@ func FuzzFastPath(f *testing.F) {
 	f.Fuzz(func(t *testing.T, lt uint16, data []byte) {
 		sameDecode(t, LinkType(lt), data)
 	})
+}
+
+// TestPacketFields pins Packet's fields: the TCP fast path assigns them
+// one by one (see resetLarge), so a new field must be added there too.
+func TestPacketFields(t *testing.T) {
+	want := "LinkType VLAN NumVLAN PktType IfIndex Net Src Dst HopLimit IPProto Frag Proto SrcPort DstPort TCP ICMP Payload PayloadLen Truncated Anomalies"
+	var got []string
+	typ := reflect.TypeOf(Packet{})
+	for i := 0; i < typ.NumField(); i++ {
+		got = append(got, typ.Field(i).Name)
+	}
+	if g := strings.Join(got, " "); g != want {
+		t.Fatalf("Packet fields changed: %s\nupdate the TCP fast path in fast.go, which assigns each field, then this list", g)
+	}
 }
