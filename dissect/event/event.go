@@ -179,5 +179,8 @@ type Event struct {
 // Reset clears e for reuse.
 func (e *Event) Reset() { *e = Event{} }
 
-// Handler receives events. The pointer is valid only during the call.
+// Handler receives events. The pointer is valid only during the call, and
+// the handler must not modify the event: the pipeline reuses event values
+// and refreshes only the fields that change (copy the event to keep or
+// alter it).
 type Handler func(e *Event)
