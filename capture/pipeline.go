@@ -370,7 +370,8 @@ func (w *worker) streamPDU(p *tcpstream.PDU) {
 	client, server := w.endpoints()
 	m := &w.meta
 	m.first, m.last, m.timeNs = int64(p.FirstFrame), int64(p.LastFrame), p.Time.UnixNano()
-	if p.From == tcpstream.Server {
+	m.fromServer = p.From == tcpstream.Server
+	if m.fromServer {
 		m.src, m.dst = server, client
 	} else {
 		m.src, m.dst = client, server
@@ -414,7 +415,7 @@ func (w *worker) udp(p *decode.Packet, first, num, tns int64) {
 		return
 	}
 	m := &w.meta
-	m.first, m.last, m.timeNs = first, num, tns
+	m.first, m.last, m.timeNs, m.fromServer = first, num, tns, false
 	m.src = netip.AddrPortFrom(p.Src.Unmap(), p.SrcPort)
 	m.dst = netip.AddrPortFrom(p.Dst.Unmap(), p.DstPort)
 	w.clPDU(p.Payload, m)

@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"path/filepath"
 	"testing"
 
 	"github.com/rpcwatch/rpcwatch/capture/decode"
@@ -53,6 +54,33 @@ func TestSambaLoopbackAnomalies(t *testing.T) {
 	for _, e := range c.events {
 		if e.Kind == event.KindAnomaly {
 			t.Logf("frame %d %s %s off %d a=%d b=%d binding %s", e.Frame, e.Where, e.Anomaly.Kind, e.Anomaly.Off, e.Anomaly.A, e.Anomaly.B, e.Binding.String())
+		}
+	}
+}
+
+// TestBindNegotiationIsNotRejection: Windows binds offer NDR and NDR64 (one
+// is refused with "proposed transfer syntaxes not supported") and the bind
+// time feature pseudo-context (answered negotiate_ack). Neither is a failed
+// bind; Samba's refusal of IObjectExporter (abstract syntax not supported,
+// frame 538) is.
+func TestBindNegotiationIsNotRejection(t *testing.T) {
+	rejected := func(path string) []int64 {
+		c, _ := runFile(t, path)
+		var fs []int64
+		for _, e := range c.events {
+			if e.Kind == event.KindPDU && e.AckRejected {
+				fs = append(fs, e.Frame)
+			}
+		}
+		return fs
+	}
+	if got := rejected("../testdata/samba-epm-loopback.pcap"); len(got) != 1 || got[0] != 538 {
+		t.Errorf("samba: rejected binds at %v, want [538]", got)
+	}
+	d := pcaptest.Dir(t)
+	for _, name := range []string{"otrf-empire_psexec_dcerpc_tcp_svcctl_WORKSTATION6.cap", "scapy-dcerpc_privacy_ntlm.pcapng"} {
+		if got := rejected(filepath.Join(d, name)); len(got) != 0 {
+			t.Errorf("%s: negotiation answers reported as rejected binds at frames %v", name, got)
 		}
 	}
 }

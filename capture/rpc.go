@@ -153,6 +153,9 @@ type pduMeta struct {
 	first, last int64
 	timeNs      int64
 	src, dst    netip.AddrPort
+	// fromServer is the sender's role as the TCP stream knows it (used
+	// when the PDU itself cannot tell: it did not decode).
+	fromServer bool
 }
 
 // coPDU handles one whole connection-oriented PDU cut from a TCP stream.
@@ -160,7 +163,7 @@ func (w *worker) coPDU(a *assoc, b []byte, m *pduMeta) {
 	p := &w.co
 	if _, err := p.Decode(b); err != nil {
 		w.stats.PDUErrors++
-		w.anomalyEvent(m, true, event.InCOPDU, dissect.Anomaly{Kind: dissect.AnomTruncated, Off: 0, A: uint32(len(b))}, event.TCP)
+		w.anomalyEvent(m, m.fromServer, event.InCOPDU, dissect.Anomaly{Kind: dissect.AnomTruncated, Off: 0, A: uint32(len(b))}, event.TCP)
 		return
 	}
 	w.stats.PDUs++
@@ -265,10 +268,10 @@ func (w *worker) bindAck(a *assoc, p *dissect.COPDU, e *event.Event) {
 		r := &p.Results[c.pos]
 		c.accepted = r.Result == dissect.AckAcceptance
 		c.ndr64 = c.accepted && r.Transfer.UUID == dissect.NDR64
-		if !e.IfaceOK || (!e.AckRejected && !c.accepted) {
+		if !e.IfaceOK || (!e.AckRejected && !c.accepted && !isNegotiation(*r)) {
 			e.Iface, e.IfaceOK, e.ContextID = c.iface, true, c.id
 		}
-		if !c.accepted && !e.AckRejected {
+		if !c.accepted && !e.AckRejected && !isNegotiation(*r) {
 			e.AckRejected, e.AckResult, e.AckReason = true, r.Result, r.Reason
 		}
 		if c.accepted && !isBindTimeFeature(c.iface) {
@@ -286,10 +289,10 @@ func (w *worker) bindAck(a *assoc, p *dissect.COPDU, e *event.Event) {
 }
 
 // isNegotiation reports whether a non-accepted result is an MS-RPCE bind
-// time feature negotiation or an NDR64-vs-NDR transfer syntax refusal,
-// which are part of normal binds rather than failures.
+// time feature negotiation answer or an NDR64-vs-NDR transfer syntax
+// refusal, which are part of normal binds rather than failures.
 func isNegotiation(r dissect.Result) bool {
-	return r.Reason == dissect.ReasonProposedTransferNotSupported
+	return r.Result == dissect.AckNegotiateAck || r.Reason == dissect.ReasonProposedTransferNotSupported
 }
 
 // isBindTimeFeature reports whether a context's abstract syntax is the
