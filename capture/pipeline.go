@@ -127,6 +127,10 @@ type flowState struct {
 	conn  *tcpstream.Conn
 	assoc *assoc // nil until the flow carries DCE/RPC
 	key   flow.Key
+	// probe holds the stream counters when the current connection began
+	// to be judged (zero for a new slot; taken again when a new connection
+	// reuses the ports of one judged not RPC, since the counters run on).
+	probe tcpstream.Stats
 }
 
 // worker owns one decoder, one flow-table shard and the reused decode
@@ -181,7 +185,7 @@ func newWorker(cfg Config, h event.Handler) (*worker, error) {
 		Idle: cfg.FlowIdle,
 		Init: func(k flow.Key, v *flowState) {
 			conn := v.conn
-			v.kind, v.key = flowUnknown, k
+			v.kind, v.key, v.probe = flowUnknown, k, tcpstream.Stats{}
 			hint := k.LowPort()
 			if conn == nil {
 				conn = tcpstream.NewConn(framePDU, cfg.Stream, hint)
@@ -330,7 +334,11 @@ func (w *worker) tcp(p *decode.Packet, num int64, ts time.Time) {
 	k, side := flow.NewKey(flow.TCP, p.Src, p.SrcPort, p.Dst, p.DstPort)
 	f, _ := w.flows.Get(k, ts)
 	if f.kind == flowOther {
-		return // judged not to carry DCE/RPC: nothing more to learn from it
+		if p.TCP.Flags&(decode.FlagSYN|decode.FlagACK) != decode.FlagSYN {
+			return // judged not to carry DCE/RPC: nothing more to learn from it
+		}
+		f.kind = flowUnknown // a new connection on the same ports: look again
+		f.probe = f.conn.Stats()
 	}
 	seg := tcpstream.Segment{Seq: p.TCP.Seq, Ack: p.TCP.Ack, Flags: tcpstream.Flags(p.TCP.Flags & 0xff),
 		Frame: uint64(num), Time: ts, Payload: p.Payload}
@@ -349,7 +357,8 @@ func (w *worker) tcp(p *decode.Packet, num int64, ts time.Time) {
 		// first PDU it cuts (streamPDU) makes the flow RPC. Without one
 		// after enough bytes, stop: the rest of the flow is not looked at.
 		st := f.conn.Stats()
-		if st.Bytes >= rpcProbeBytes || (st.BadHeaders > 0 && (st.Bytes >= rpcProbeBadBytes || st.Segments >= rpcProbeBadSegments)) {
+		bytes, bad, segs := st.Bytes-f.probe.Bytes, st.BadHeaders-f.probe.BadHeaders, st.Segments-f.probe.Segments
+		if bytes >= rpcProbeBytes || (bad > 0 && (bytes >= rpcProbeBadBytes || segs >= rpcProbeBadSegments)) {
 			f.kind = flowOther
 			w.stats.NonRPCFlows++
 		}
