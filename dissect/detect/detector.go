@@ -23,8 +23,8 @@ type Detector struct {
 	endpoints map[epkey]*endpoint
 	faults    map[faultKey]uint64
 
-	bhead, btail *binding
-	shead, stail *server
+	bindLRU lruList[binding, *binding] // most recently used binding at the head
+	srvLRU  lruList[server, *server]
 
 	ans        answer
 	lastLookup lookupMark

@@ -139,7 +139,7 @@ func checkBounds(t *testing.T, d *Detector) {
 		t.Fatalf("%d bindings indexed by servers, %d in the map", n, len(d.bindings))
 	}
 	k := 0
-	for r := d.bhead; r != nil; r = r.next {
+	for r := d.bindLRU.head; r != nil; r = r.lru.next {
 		if k++; k > len(d.bindings) {
 			t.Fatal("LRU list longer than the map")
 		}

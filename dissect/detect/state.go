@@ -20,9 +20,10 @@ type server struct {
 	nRecs  int
 	first  int64
 	last   int64
-	// LRU links (most recent at Detector.shead).
-	prev, next *server
+	lru    lruLinks[server] // in Detector.srvLRU
 }
+
+func (s *server) links() *lruLinks[server] { return &s.lru }
 
 func (s *server) owns(a netip.Addr) bool {
 	for i := 0; i < s.nOwn; i++ {
@@ -82,7 +83,7 @@ type binding struct {
 	movedNs    int64
 	movedTo    dissect.Binding
 
-	prev, next *binding // LRU links
+	lru lruLinks[binding] // in Detector.bindLRU
 }
 
 // epkey is an IP endpoint.
@@ -167,83 +168,22 @@ func endpointOf(b *dissect.Binding, responder netip.Addr) (epkey, bool) {
 	return epkey{netip.AddrPortFrom(a, b.Port), tr}, true
 }
 
-// lruFront moves r to the front of the binding LRU list.
-func (d *Detector) lruFront(r *binding) {
-	if d.bhead == r {
-		return
-	}
-	d.lruUnlink(r)
-	r.next = d.bhead
-	if d.bhead != nil {
-		d.bhead.prev = r
-	}
-	d.bhead = r
-	if d.btail == nil {
-		d.btail = r
-	}
-}
-
-func (d *Detector) lruUnlink(r *binding) {
-	if r.prev != nil {
-		r.prev.next = r.next
-	}
-	if r.next != nil {
-		r.next.prev = r.prev
-	}
-	if d.bhead == r {
-		d.bhead = r.next
-	}
-	if d.btail == r {
-		d.btail = r.prev
-	}
-	r.prev, r.next = nil, nil
-}
-
-func (d *Detector) srvFront(s *server) {
-	if d.shead == s {
-		return
-	}
-	d.srvUnlink(s)
-	s.next = d.shead
-	if d.shead != nil {
-		d.shead.prev = s
-	}
-	d.shead = s
-	if d.stail == nil {
-		d.stail = s
-	}
-}
-
-func (d *Detector) srvUnlink(s *server) {
-	if s.prev != nil {
-		s.prev.next = s.next
-	}
-	if s.next != nil {
-		s.next.prev = s.prev
-	}
-	if d.shead == s {
-		d.shead = s.next
-	}
-	if d.stail == s {
-		d.stail = s.prev
-	}
-	s.prev, s.next = nil, nil
-}
+func (r *binding) links() *lruLinks[binding] { return &r.lru }
 
 // server returns the server for a, creating it (and evicting the least
 // recently used one when full).
 func (d *Detector) server(a netip.Addr, frame int64) *server {
 	if s := d.servers[a]; s != nil {
-		d.srvFront(s)
+		d.srvLRU.front(s)
 		return s
 	}
-	for len(d.servers) >= d.cfg.MaxServers && d.stail != nil {
-		d.evictServer(d.stail)
+	for len(d.servers) >= d.cfg.MaxServers && d.srvLRU.tail != nil {
+		d.evictServer(d.srvLRU.tail)
 	}
 	s := &server{addr: a, ifaces: make(map[dissect.SyntaxID]*iface), first: frame, last: frame}
 	s.addOwn(a)
 	d.servers[a] = s
-	d.srvFront(s)
+	d.srvLRU.front(s)
 	return s
 }
 
@@ -256,7 +196,7 @@ func (d *Detector) evictServer(s *server) {
 	}
 	if d.servers[s.addr] == s { // remove may already have dropped it
 		delete(d.servers, s.addr)
-		d.srvUnlink(s)
+		d.srvLRU.unlink(s)
 	}
 	d.stats.EvictedServers++
 }
@@ -266,7 +206,7 @@ func (d *Detector) remove(r *binding) {
 	r.evicted = true
 	r.gen++
 	delete(d.bindings, r.key)
-	d.lruUnlink(r)
+	d.bindLRU.unlink(r)
 	r.ifc.recs = deleteRec(r.ifc.recs, r)
 	if len(r.ifc.recs) == 0 {
 		delete(r.srv.ifaces, r.ifc.id)
@@ -274,7 +214,7 @@ func (d *Detector) remove(r *binding) {
 	r.srv.nRecs--
 	if r.srv.nRecs <= 0 && d.servers[r.srv.addr] == r.srv {
 		delete(d.servers, r.srv.addr)
-		d.srvUnlink(r.srv)
+		d.srvLRU.unlink(r.srv)
 	}
 	if ep := r.ep; ep != nil {
 		ep.recs = deleteRec(ep.recs, r)
@@ -305,8 +245,8 @@ func (d *Detector) learn(e *event.Event) (*binding, SourceSet) {
 		r.last, r.lastNs = e.Frame, e.TimeNs
 		r.sources.add(e.Source)
 		r.srv.last = e.Frame
-		d.lruFront(r)
-		d.srvFront(r.srv)
+		d.bindLRU.front(r)
+		d.srvLRU.front(r.srv)
 		return r, prior
 	}
 	s := d.server(k.server, e.Frame)
@@ -316,8 +256,8 @@ func (d *Detector) learn(e *event.Event) (*binding, SourceSet) {
 		d.stats.DroppedPerIface++
 		return nil, 0
 	}
-	for len(d.bindings) >= d.cfg.MaxBindings && d.btail != nil {
-		d.remove(d.btail)
+	for len(d.bindings) >= d.cfg.MaxBindings && d.bindLRU.tail != nil {
+		d.remove(d.bindLRU.tail)
 		d.stats.EvictedBindings++
 	}
 	if d.servers[k.server] != s { // evicting bindings emptied and dropped s
@@ -333,7 +273,7 @@ func (d *Detector) learn(e *event.Event) (*binding, SourceSet) {
 	ifc.recs = append(ifc.recs, r)
 	s.nRecs++
 	d.bindings[k] = r
-	d.lruFront(r)
+	d.bindLRU.front(r)
 	if ek, ok := endpointOf(&r.key.b, k.server); ok {
 		ep := d.endpoints[ek]
 		if ep == nil {

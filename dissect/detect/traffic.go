@@ -41,7 +41,7 @@ func (d *Detector) pdu(e *event.Event) {
 			return
 		}
 		if r := ep.find(e.Iface); r != nil {
-			d.lruFront(r)
+			d.bindLRU.front(r)
 			if r.moved {
 				d.stale(e, ep, r, CauseTrafficAfterMove, 0)
 			}
