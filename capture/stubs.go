@@ -90,11 +90,7 @@ func (w *worker) response(e *event.Event, stub []byte, le, ndr64 bool) {
 		_, err := s.act.Decode(stub, le)
 		e.Status = s.act.HR
 		d := s.act.Bindings()
-		if d == nil {
-			w.dsaResponse(e, false, nil, &s.act.Anomalies, err, IRemUnknown, event.SourceActivation)
-		} else {
-			w.dsaResponse(e, true, d, &s.act.Anomalies, err, IRemUnknown, event.SourceActivation)
-		}
+		w.dsaResponse(e, d != nil, d, &s.act.Anomalies, err, IRemUnknown, event.SourceActivation)
 	default:
 		w.emit(e)
 	}
@@ -102,6 +98,12 @@ func (w *worker) response(e *event.Event, stub []byte, le, ndr64 bool) {
 
 // stubAnomalies reports a stub's anomalies (and a decode failure).
 func (w *worker) stubAnomalies(e *event.Event, an *dissect.Anomalies, where event.Where, err error) {
+	w.stubAnomaliesExcept(e, an, where, err, dissect.AnomNone)
+}
+
+// stubAnomaliesExcept is stubAnomalies leaving out anomalies of kind skip
+// (reported elsewhere).
+func (w *worker) stubAnomaliesExcept(e *event.Event, an *dissect.Anomalies, where event.Where, err error, skip dissect.AnomalyKind) {
 	m := &w.meta
 	m.first, m.last, m.timeNs = e.FirstFrame, e.Frame, e.TimeNs
 	if e.FromServer {
@@ -116,7 +118,9 @@ func (w *worker) stubAnomalies(e *event.Event, an *dissect.Anomalies, where even
 		}
 	}
 	for i := 0; i < an.Len(); i++ {
-		w.anomalyEvent(m, e.FromServer, where, an.At(i), e.Transport)
+		if a := an.At(i); a.Kind != skip {
+			w.anomalyEvent(m, e.FromServer, where, a, e.Transport)
+		}
 	}
 }
 
@@ -149,7 +153,9 @@ func (w *worker) bindingAnomaly(b *event.Event, a dissect.Anomaly, where event.W
 func (w *worker) dsaResponse(e *event.Event, has bool, d *dcom.DualStringArray, an *dissect.Anomalies, err error,
 	iface dissect.UUID, src event.Source) {
 	w.emit(e)
-	w.stubAnomalies(e, an, event.InDCOMStub, err)
+	// An invalid network address is reported once, attached to its string
+	// binding below, not again as a stub-level anomaly.
+	w.stubAnomaliesExcept(e, an, event.InDCOMStub, err, dissect.AnomDCOMInvalidNetworkAddress)
 	if !has || d == nil {
 		return
 	}
