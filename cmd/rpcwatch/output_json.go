@@ -10,6 +10,7 @@ import (
 	"github.com/rpcwatch/rpcwatch/dissect"
 	"github.com/rpcwatch/rpcwatch/dissect/detect"
 	"github.com/rpcwatch/rpcwatch/dissect/event"
+	"github.com/rpcwatch/rpcwatch/dissect/names"
 )
 
 // jsonRenderer writes one JSON object per line; every object has a "kind":
@@ -19,6 +20,8 @@ type jsonRenderer struct {
 	w    *bufio.Writer
 	enc  *json.Encoder
 	file string // input name, set on every object when reading several files
+	// buf is reused for the objects written by hand (jsonappend.go).
+	buf []byte
 }
 
 func newJSONRenderer(w *bufio.Writer) *jsonRenderer {
@@ -27,8 +30,10 @@ func newJSONRenderer(w *bufio.Writer) *jsonRenderer {
 	return &jsonRenderer{w: w, enc: enc}
 }
 
+const jsonTimeLayout = "2006-01-02T15:04:05.000000000Z07:00"
+
 func jsonTime(ns int64) string {
-	return time.Unix(0, ns).UTC().Format("2006-01-02T15:04:05.000000000Z07:00")
+	return time.Unix(0, ns).UTC().Format(jsonTimeLayout)
 }
 
 func addrText(a netip.Addr) string {
@@ -38,6 +43,8 @@ func addrText(a netip.Addr) string {
 	return a.String()
 }
 
+// jsonBinding is the binding object's schema; binding writes it by hand
+// (same fields, same order) and jsonappend_test.go checks the two agree.
 type jsonBinding struct {
 	Kind          string `json:"kind"`
 	File          string `json:"file,omitempty"`
@@ -56,9 +63,10 @@ type jsonBinding struct {
 	Source        string `json:"source"`
 }
 
-func (j *jsonRenderer) binding(e *event.Event) {
+// bindingObject fills the reflective form of a binding event (tests).
+func (j *jsonRenderer) bindingObject(e *event.Event) jsonBinding {
 	b := e.Binding
-	j.enc.Encode(jsonBinding{
+	return jsonBinding{
 		Kind:          "binding",
 		File:          j.file,
 		Frame:         e.Frame,
@@ -74,7 +82,65 @@ func (j *jsonRenderer) binding(e *event.Event) {
 		Endpoint:      b.Endpoint.String(),
 		Binding:       b.String(),
 		Source:        e.Source.String(),
-	})
+	}
+}
+
+// binding writes one binding event line without allocating.
+func (j *jsonRenderer) binding(e *event.Event) {
+	j.buf = j.appendBinding(j.buf[:0], e)
+	j.w.Write(j.buf)
+}
+
+func (j *jsonRenderer) appendBinding(b []byte, e *event.Event) []byte {
+	bd := &e.Binding
+	b = append(b, `{"kind":"binding"`...)
+	if j.file != "" {
+		b = appendJSONKey(b, "file", false)
+		b = appendJSONString(b, j.file)
+	}
+	b = appendJSONKey(b, "frame", false)
+	b = strconv.AppendInt(b, e.Frame, 10)
+	b = appendJSONKey(b, "time", false)
+	b = appendJSONTime(b, e.TimeNs)
+	b = appendJSONKey(b, "server", false)
+	b = appendJSONAddr(b, e.Server.Addr())
+	b = appendJSONKey(b, "server_port", false)
+	b = strconv.AppendUint(b, uint64(e.Server.Port()), 10)
+	if c := e.Client.Addr(); c.IsValid() {
+		b = appendJSONKey(b, "client", false)
+		b = appendJSONAddr(b, c)
+	}
+	b = appendJSONKey(b, "interface", false)
+	b = append(b, '"')
+	b = e.BindingIface.UUID.AppendTo(b)
+	b = append(b, '"')
+	b = appendJSONKey(b, "interface_name", false)
+	switch n, known := names.Interface(e.BindingIface.UUID); { // as ifaceName, without allocating
+	case e.BindingIface.UUID.IsNil():
+		b = append(b, `"-"`...)
+	case known:
+		b = appendJSONString(b, n)
+	default:
+		b = append(b, '"')
+		b = e.BindingIface.UUID.AppendTo(b)
+		b = append(b, '"')
+	}
+	b = appendJSONKey(b, "version", false)
+	b = append(b, '"')
+	b = appendVersion(b, e.BindingIface)
+	b = append(b, '"')
+	b = appendJSONKey(b, "protseq", false)
+	b = appendJSONString(b, bd.Protseq.String())
+	b = appendJSONKey(b, "address", false)
+	b = appendJSONString(b, bd.Addr.Bytes())
+	b = appendJSONKey(b, "endpoint", false)
+	b = appendJSONString(b, bd.Endpoint.Bytes())
+	b = appendJSONKey(b, "binding", false)
+	var tmp [600]byte
+	b = appendJSONString(b, bd.AppendTo(tmp[:0]))
+	b = appendJSONKey(b, "source", false)
+	b = appendJSONString(b, e.Source.String())
+	return append(b, '}', '\n')
 }
 
 type jsonFinding struct {

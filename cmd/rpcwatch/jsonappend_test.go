@@ -1,0 +1,165 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/netip"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rpcwatch/rpcwatch/capture"
+	"github.com/rpcwatch/rpcwatch/capture/source"
+	"github.com/rpcwatch/rpcwatch/dissect"
+	"github.com/rpcwatch/rpcwatch/dissect/event"
+	"github.com/rpcwatch/rpcwatch/internal/pcaptest"
+)
+
+// refJSON is encoding/json as the renderer configures it.
+func refJSON(t testing.TB, v any) string {
+	t.Helper()
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+func checkString(t testing.TB, s string) {
+	t.Helper()
+	want := strings.TrimSuffix(refJSON(t, s), "\n")
+	if got := string(appendJSONString(nil, s)); got != want {
+		t.Fatalf("appendJSONString(%q) = %s, encoding/json %s", s, got, want)
+	}
+	if got := string(appendJSONString(nil, []byte(s))); got != want {
+		t.Fatalf("appendJSONString([]byte(%q)) = %s, encoding/json %s", s, got, want)
+	}
+}
+
+func TestAppendJSONStringMatchesEncodingJSON(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		checkString(t, string([]byte{byte(c)}))
+		checkString(t, "a"+string([]byte{byte(c)})+"z")
+	}
+	for _, s := range []string{"", "ncacn_ip_tcp:10.0.0.1[49664]", "157.61.239.61157.61.239.5", `a"b\c`,
+		"\u2028\u2029", "x\u2028y", "é€😀", "\xe2\x80", "\xed\xa0\x80", "\xf4\x90\x80\x80", "<>&", "\x7f",
+		"tab\there\nnl\r\x00\x1f"} {
+		checkString(t, s)
+	}
+}
+
+func FuzzAppendJSONString(f *testing.F) {
+	for _, s := range []string{"", "a\"\\\n", "\u2028", "\xff\xfe", "é"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		checkString(t, s)
+		if !json.Valid(appendJSONString(nil, s)) {
+			t.Fatalf("invalid JSON for %q", s)
+		}
+	})
+}
+
+// bindingEvents runs a capture through the pipeline and keeps copies of its
+// binding events.
+func bindingEvents(t testing.TB, path string) []event.Event {
+	t.Helper()
+	src, err := source.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	var evs []event.Event
+	p, err := capture.New(capture.Config{}, func(e *event.Event) {
+		if e.Kind == event.KindBinding {
+			evs = append(evs, *e)
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = p.Read(context.Background(), src) // a capture cut short still gives its events so far
+	p.Finish()
+	return evs
+}
+
+// TestBindingJSONMatchesEncodingJSON: the hand-written binding line equals
+// encoding/json's rendering of the schema struct for every binding event of
+// the bundled and shared captures, with and without a file name, and for
+// events with unusual text (escapes, invalid UTF-8, an unknown interface,
+// no client, an IPv6 zone).
+func TestBindingJSONMatchesEncodingJSON(t *testing.T) {
+	paths, _ := filepath.Glob(filepath.Join(repoTestdata, "*.pcap"))
+	if d, ok := pcaptest.FindDir(); ok {
+		more, _ := filepath.Glob(filepath.Join(d, "*.pcap*"))
+		paths = append(paths, more...)
+		more, _ = filepath.Glob(filepath.Join(d, "*.cap"))
+		paths = append(paths, more...)
+	}
+	var evs []event.Event
+	for _, p := range paths {
+		evs = append(evs, bindingEvents(t, p)...)
+	}
+	if len(evs) < 100 {
+		t.Fatalf("only %d binding events from %d captures", len(evs), len(paths))
+	}
+	odd := evs[0]
+	odd.Binding.Addr.SetString("a\"b\\c\x01\xff\u2028")
+	odd.Binding.Endpoint.SetString("\\pipe\\x")
+	odd.BindingIface.UUID[0] ^= 0x5a // no longer a known interface
+	odd.Client = netip.AddrPort{}
+	odd.Server = netip.AddrPortFrom(netip.MustParseAddr("fe80::1%eth\"0"), 135)
+	nilIface := evs[0]
+	nilIface.BindingIface = dissect.SyntaxID{}
+	evs = append(evs, odd, nilIface)
+	for _, file := range []string{"", "dir/a \"b\".pcap"} {
+		j := &jsonRenderer{file: file}
+		for i := range evs {
+			got := string(j.appendBinding(nil, &evs[i]))
+			want := refJSON(t, j.bindingObject(&evs[i]))
+			if got != want {
+				t.Fatalf("event %d (file %q):\n got %s\nwant %s", i, file, got, want)
+			}
+		}
+	}
+	t.Logf("%d binding events from %d captures agree", len(evs), len(paths))
+}
+
+func TestBindingJSONNoAllocs(t *testing.T) {
+	evs := bindingEvents(t, capturePath(t, "demo.pcap"))
+	if len(evs) == 0 {
+		t.Fatal("no binding events in demo.pcap")
+	}
+	j := newJSONRenderer(bufio.NewWriter(io.Discard))
+	j.binding(&evs[0]) // grows the buffer once
+	i := 0
+	if n := testing.AllocsPerRun(1000, func() {
+		j.binding(&evs[i%len(evs)])
+		i++
+	}); n != 0 {
+		t.Fatalf("binding line: %v allocs, want 0", n)
+	}
+}
+
+func BenchmarkBindingJSON(b *testing.B) {
+	evs := bindingEvents(b, filepath.Join(repoTestdata, "demo.pcap"))
+	w := bufio.NewWriter(io.Discard)
+	j := newJSONRenderer(w)
+	b.Run("append", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			j.binding(&evs[i%len(evs)])
+		}
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; i < b.N; i++ {
+			j.enc.Encode(j.bindingObject(&evs[i%len(evs)]))
+		}
+	})
+}
