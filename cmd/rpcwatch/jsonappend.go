@@ -93,12 +93,37 @@ func appendJSONKey(b []byte, key string, first bool) []byte {
 	return append(b, '"', ':')
 }
 
-// appendJSONTime appends ns as the quoted RFC 3339 UTC time with nanoseconds
+// jsonClock formats capture times for JSON lines. Packets arrive in time
+// order, so the date and time of day are formatted once per second and the
+// nanoseconds appended to them.
+type jsonClock struct {
+	sec    int64 // Unix second of prefix; valid when n > 0
+	prefix [32]byte
+	n      int
+}
+
+// appendTime appends ns as the quoted RFC 3339 UTC time with nanoseconds
 // that jsonTime returns.
-func appendJSONTime(b []byte, ns int64) []byte {
+func (c *jsonClock) appendTime(b []byte, ns int64) []byte {
+	if ns < 0 { // before 1970: rare enough for the general path
+		b = append(b, '"')
+		b = time.Unix(0, ns).UTC().AppendFormat(b, jsonTimeLayout)
+		return append(b, '"')
+	}
+	sec, frac := ns/1e9, ns%1e9
+	if c.n == 0 || sec != c.sec {
+		p := time.Unix(sec, 0).UTC().AppendFormat(c.prefix[:0], "2006-01-02T15:04:05.")
+		c.sec, c.n = sec, len(p)
+	}
 	b = append(b, '"')
-	b = time.Unix(0, ns).UTC().AppendFormat(b, jsonTimeLayout)
-	return append(b, '"')
+	b = append(b, c.prefix[:c.n]...)
+	var d [9]byte
+	for i := 8; i >= 0; i-- {
+		d[i] = byte('0' + frac%10)
+		frac /= 10
+	}
+	b = append(b, d[:]...)
+	return append(b, 'Z', '"')
 }
 
 // appendJSONAddr appends the address as a JSON string ("" when invalid).

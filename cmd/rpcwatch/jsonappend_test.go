@@ -53,6 +53,17 @@ func TestAppendJSONStringMatchesEncodingJSON(t *testing.T) {
 	}
 }
 
+func TestJSONClockMatchesJSONTime(t *testing.T) {
+	var c jsonClock
+	for _, ns := range []int64{0, 1, 999999999, 1e9, 1e9 + 1, 1700000000123456789, 1700000000999999999,
+		1700000001000000000, 1700000001000000001, 1600000000000000000, -1, -1e9 - 5, 253402300799999999999 % (1 << 62)} {
+		want := `"` + jsonTime(ns) + `"`
+		if got := string(c.appendTime(nil, ns)); got != want {
+			t.Errorf("appendTime(%d) = %s, want %s", ns, got, want)
+		}
+	}
+}
+
 func FuzzAppendJSONString(f *testing.F) {
 	for _, s := range []string{"", "a\"\\\n", "\u2028", "\xff\xfe", "é"} {
 		f.Add(s)

@@ -20,8 +20,9 @@ type jsonRenderer struct {
 	w    *bufio.Writer
 	enc  *json.Encoder
 	file string // input name, set on every object when reading several files
-	// buf is reused for the objects written by hand (jsonappend.go).
-	buf []byte
+	// buf and clock serve the objects written by hand (jsonappend.go).
+	buf   []byte
+	clock jsonClock
 }
 
 func newJSONRenderer(w *bufio.Writer) *jsonRenderer {
@@ -101,7 +102,7 @@ func (j *jsonRenderer) appendBinding(b []byte, e *event.Event) []byte {
 	b = appendJSONKey(b, "frame", false)
 	b = strconv.AppendInt(b, e.Frame, 10)
 	b = appendJSONKey(b, "time", false)
-	b = appendJSONTime(b, e.TimeNs)
+	b = j.clock.appendTime(b, e.TimeNs)
 	b = appendJSONKey(b, "server", false)
 	b = appendJSONAddr(b, e.Server.Addr())
 	b = appendJSONKey(b, "server_port", false)
