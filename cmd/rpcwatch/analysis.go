@@ -35,6 +35,9 @@ type analysis struct {
 	noFindings bool
 	// flushEach flushes the output after every line (live).
 	flushEach bool
+	// hand, when set, runs the detector and the renderer on a second
+	// goroutine (see handoff); pump starts it when it may.
+	hand *handoff
 
 	packets         atomic.Int64
 	firstNs, lastNs int64
@@ -55,6 +58,15 @@ func newAnalysis(o *options, r renderer) (*analysis, error) {
 
 // event is the pipeline's handler.
 func (a *analysis) event(e *event.Event) {
+	if a.hand != nil {
+		a.hand.event(e)
+		return
+	}
+	a.consume(e)
+}
+
+// consume renders a binding event and feeds the detector.
+func (a *analysis) consume(e *event.Event) {
 	if e.Kind == event.KindBinding && !a.noFindings && (a.o.json || a.o.verbose) {
 		a.r.binding(e)
 		if a.flushEach {
@@ -87,7 +99,14 @@ func (a *analysis) finding(f *detect.Finding) {
 
 // pump feeds src through the pipeline until its end, an error, ctx, or
 // limit packets (0: no limit). It returns nil at the end of the input.
+//
+// Unless output must follow each packet (live) or -w keeps a packet ring,
+// the detector and the renderer run on a second goroutine from here until
+// finish.
 func (a *analysis) pump(ctx context.Context, src source.Source, limit int64) error {
+	if a.hand == nil && !a.flushEach && a.ring == nil {
+		a.hand = startHandoff(a.consume)
+	}
 	for {
 		if ctx.Err() != nil {
 			return nil
@@ -118,6 +137,10 @@ func (a *analysis) pump(ctx context.Context, src source.Source, limit int64) err
 // finish flushes the pipeline and the detector and returns the summary.
 func (a *analysis) finish(name string, elapsed time.Duration) *summary {
 	st := a.pipe.Finish()
+	if a.hand != nil {
+		a.hand.close()
+		a.hand = nil
+	}
 	a.det.Flush()
 	s := &summary{
 		name:    name,
