@@ -108,6 +108,13 @@ func (a *Anomalies) Has(k AnomalyKind) bool {
 // Reset empties the list.
 func (a *Anomalies) Reset() { *a = Anomalies{} }
 
+// reset empties the list as Reset does, clearing only the entries in use
+// (Add fills the list in order, so the rest are zero already).
+func (a *Anomalies) reset() {
+	clear(a.list[:min(int(a.n), MaxAnomalies)])
+	a.n, a.Dropped = 0, 0
+}
+
 // Merge appends the anomalies of b, shifting their offsets by base.
 func (a *Anomalies) Merge(b *Anomalies, base int) {
 	for i := 0; i < int(b.n); i++ {

@@ -409,6 +409,30 @@ type COPDU struct {
 	Anomalies Anomalies
 }
 
+// reset leaves p equal to COPDU{} (co_reset_test.go checks every field).
+// Decode fills the Contexts, Results and Versions arrays only up to their
+// counts, so only those entries are cleared: zeroing the whole 2.6 KB struct
+// was a third of a small PDU's decoding time.
+func (p *COPDU) reset() {
+	clear(p.Contexts[:min(max(p.NContexts, 0), MaxCOContexts)])
+	clear(p.Results[:min(max(p.NResults, 0), MaxCOContexts)])
+	clear(p.Versions[:min(max(p.NVersions, 0), MaxCOVersions)])
+	p.Header = COHeader{}
+	p.AllocHint, p.ContextID, p.Opnum = 0, 0, 0
+	p.Object, p.HasObject = UUID{}, false
+	p.CancelCount, p.FaultFlags, p.Status = 0, 0, 0
+	p.MaxXmit, p.MaxRecv, p.AssocGroup = 0, 0, 0
+	p.SecAddr, p.SecAddrLen = nil, 0
+	p.ContextCount, p.NContexts = 0, 0
+	p.ResultCount, p.NResults = 0, 0
+	p.RejectReason, p.VersionCount, p.NVersions, p.HasSignature = 0, 0, 0, false
+	p.RTSFlags, p.RTSCommands = 0, 0
+	p.Body, p.Stub = nil, nil
+	p.Auth, p.HasAuth = AuthVerifier{}, false
+	p.Truncated = false
+	p.Anomalies.reset()
+}
+
 // coFixed returns the size of a type's fixed fields after the 16-byte
 // header, and false for types that are not connection-oriented.
 func coFixed(t PType, flags PFCFlags) (int, bool) {
@@ -448,7 +472,7 @@ func coFixed(t PType, flags PFCFlags) (int, bool) {
 // only Header (and Anomalies) may be set. Everything else is reported as an
 // anomaly with its offset from the start of b. Decode does not allocate.
 func (p *COPDU) Decode(b []byte) (n int, err error) {
-	*p = COPDU{}
+	p.reset()
 	h := &p.Header
 	if _, err := h.Decode(b); err != nil {
 		return 0, err
