@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/rpcwatch/rpcwatch/dissect"
 	"github.com/rpcwatch/rpcwatch/dissect/event"
 )
 
@@ -33,6 +34,8 @@ const (
 type evBatch struct {
 	n   int
 	evs [handoffBatchEvents]event.Event
+	// bound marks the slots whose Binding is not zero (see copyEvent).
+	bound [handoffBatchEvents]bool
 }
 
 // startHandoff starts the consumer, which calls consume for every event.
@@ -62,7 +65,7 @@ func startHandoff(consume func(*event.Event)) *handoff {
 // event copies e for the consumer (the pipeline reuses its events).
 func (h *handoff) event(e *event.Event) {
 	b := h.cur
-	b.evs[b.n] = *e
+	b.bound[b.n] = copyEvent(&b.evs[b.n], e, b.bound[b.n])
 	b.n++
 	if b.n == len(b.evs) {
 		h.full <- b
@@ -79,4 +82,28 @@ func (h *handoff) close() {
 	h.cur = nil
 	close(h.full)
 	<-h.done
+}
+
+// copyEvent sets *d to *e and reports whether d.Binding is now non-zero.
+// bound says whether it was before. Most events (PDUs, connections) carry no
+// binding, and Binding is two thirds of an Event, so those are copied field
+// by field around it (handoff_test.go fails when a field is missing here).
+func copyEvent(d, e *event.Event, bound bool) bool {
+	if e.Kind == event.KindBinding || e.HasBinding || e.Binding != (dissect.Binding{}) {
+		*d = *e
+		return true
+	}
+	if bound {
+		d.Binding = dissect.Binding{}
+	}
+	d.Kind, d.Frame, d.FirstFrame, d.TimeNs, d.Transport = e.Kind, e.Frame, e.FirstFrame, e.TimeNs, e.Transport
+	d.Client, d.Server, d.FromServer = e.Client, e.Server, e.FromServer
+	d.PType, d.Iface, d.IfaceOK, d.Opnum, d.OpnumOK = e.PType, e.Iface, e.IfaceOK, e.Opnum, e.OpnumOK
+	d.CallID, d.ContextID, d.Status = e.CallID, e.ContextID, e.Status
+	d.AckResult, d.AckReason, d.AckRejected = e.AckResult, e.AckReason, e.AckRejected
+	d.ServerBoot, d.Activity, d.Seqnum = e.ServerBoot, e.Activity, e.Seqnum
+	d.BindingIface, d.BindingObject, d.Source, d.HasBinding = e.BindingIface, e.BindingObject, e.Source, e.HasBinding
+	d.Anomaly, d.Where = e.Anomaly, e.Where
+	d.ICMPType, d.ICMPCode = e.ICMPType, e.ICMPCode
+	return false
 }
