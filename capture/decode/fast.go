@@ -94,17 +94,18 @@ func (d *Decoder) fast(lt LinkType, frame []byte, p *Packet) bool {
 	return true
 }
 
-// resetLarge clears the anomaly list and the ICMP quote, the two large
-// parts of a Packet (over half its 440 bytes), only when an earlier decode
-// left something in them. The TCP fast path, which runs for most frames,
-// assigns every other field itself: clearing the whole Packet as one
-// composite literal was the costliest line of a decode.
-// TestPacketFields lists the fields so that a new one is not forgotten.
+// resetLarge clears the two large parts of a Packet (over half its 440
+// bytes) that the TCP fast path does not assign: the anomaly list only when
+// an earlier decode left something in it, the ICMP quote always (72 bytes
+// stored cost fewer instructions than the compiler's == on ICMP, an
+// out-of-line piecewise compare through memequal that was a third of a
+// fast-path decode). The fast path assigns every other field itself:
+// clearing the whole Packet as one composite literal was the costliest line
+// of a decode. TestPacketFields lists the fields so that a new one is not
+// forgotten.
 func (p *Packet) resetLarge() {
 	if p.Anomalies.Len() != 0 || p.Anomalies.Dropped != 0 {
 		p.Anomalies.Reset()
 	}
-	if p.ICMP != (ICMP{}) {
-		p.ICMP = ICMP{}
-	}
+	p.ICMP = ICMP{}
 }
