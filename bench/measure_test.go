@@ -145,14 +145,18 @@ func decodeRun(t testing.TB, c *corpus) func() {
 	}
 }
 
-// pipelineRun reads the corpus through capture.Pipeline, and through
-// detect.Detector as well when withDetect is set (as rpcwatch read does).
+// pipelineRun reads the corpus through capture.Pipeline (whose Read decodes
+// ahead on a second goroutine), and through detect.Detector as well when
+// withDetect is set, on a third goroutine behind a capture.Handoff, as
+// rpcwatch read does.
 func pipelineRun(withDetect bool) func(t testing.TB, c *corpus) func() {
 	return func(t testing.TB, c *corpus) func() {
 		var h event.Handler = func(*event.Event) {}
+		var hand *capture.Handoff
 		if withDetect {
 			det := detect.New(detect.Config{}, nil)
-			h = det.Event
+			hand = capture.NewHandoff(det.Event)
+			h = hand.Event
 		}
 		p, err := capture.New(capture.Config{}, h)
 		if err != nil {
@@ -163,10 +167,16 @@ func pipelineRun(withDetect bool) func(t testing.TB, c *corpus) func() {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if hand != nil {
+				hand.Start()
+			}
 			if err := p.Read(context.Background(), src); err != nil {
 				t.Fatal(err)
 			}
 			p.Finish()
+			if hand != nil {
+				hand.Close()
+			}
 		}
 	}
 }

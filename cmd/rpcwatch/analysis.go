@@ -36,8 +36,8 @@ type analysis struct {
 	// flushEach flushes the output after every line (live).
 	flushEach bool
 	// hand, when set, runs the detector and the renderer on a second
-	// goroutine (see handoff); pump starts it when it may.
-	hand *handoff
+	// goroutine (capture.Handoff); pump starts it when it may.
+	hand *capture.Handoff
 
 	packets         atomic.Int64
 	firstNs, lastNs int64
@@ -59,7 +59,7 @@ func newAnalysis(o *options, r renderer) (*analysis, error) {
 // event is the pipeline's handler.
 func (a *analysis) event(e *event.Event) {
 	if a.hand != nil {
-		a.hand.event(e)
+		a.hand.Event(e)
 		return
 	}
 	a.consume(e)
@@ -107,7 +107,7 @@ func (a *analysis) finding(f *detect.Finding) {
 // this one.
 func (a *analysis) pump(ctx context.Context, src source.Source, limit int64) error {
 	if a.hand == nil && !a.flushEach && a.ring == nil {
-		a.hand = startHandoff(a.consume)
+		a.hand = capture.StartHandoff(a.consume)
 	}
 	if f, ok := src.(*source.File); ok && !a.flushEach {
 		return a.pumpAhead(ctx, f, limit)
@@ -182,7 +182,7 @@ func (a *analysis) pumpAhead(ctx context.Context, src *source.File, limit int64)
 func (a *analysis) finish(name string, elapsed time.Duration) *summary {
 	st := a.pipe.Finish()
 	if a.hand != nil {
-		a.hand.close()
+		a.hand.Close()
 		a.hand = nil
 	}
 	a.det.Flush()

@@ -1,4 +1,4 @@
-package main
+package capture
 
 import (
 	"net/netip"
@@ -68,21 +68,27 @@ func TestCopyEventCopiesEveryField(t *testing.T) {
 // TestHandoffOrder: every event arrives once, in order, across batches.
 func TestHandoffOrder(t *testing.T) {
 	var got []int64
-	h := startHandoff(func(e *event.Event) { got = append(got, e.Frame) })
+	h := NewHandoff(func(e *event.Event) { got = append(got, e.Frame) })
 	var e event.Event
-	const n = handoffBatchEvents*handoffBatches*3 + 17
-	for i := int64(1); i <= n; i++ {
-		e.Frame = i
-		h.event(&e)
-	}
-	h.close()
-	if len(got) != n {
-		t.Fatalf("%d events arrived, want %d", len(got), n)
-	}
-	for i, f := range got {
-		if f != int64(i+1) {
-			t.Fatalf("event %d has frame %d", i, f)
+	for _, n := range []int{handoffBatchEvents*handoffBatches*3 + 17, 0, handoffBatchEvents, 5} {
+		got = got[:0]
+		h.Start() // again after Close: the batches are reused
+		for i := int64(1); i <= int64(n); i++ {
+			e.Frame = i
+			h.Event(&e)
 		}
+		h.Close()
+		if len(got) != n {
+			t.Fatalf("%d events arrived, want %d", len(got), n)
+		}
+		for i, f := range got {
+			if f != int64(i+1) {
+				t.Fatalf("event %d has frame %d", i, f)
+			}
+		}
+	}
+	if len(h.free) != handoffBatches {
+		t.Fatalf("%d batches free after Close, want %d", len(h.free), handoffBatches)
 	}
 }
 

@@ -1,26 +1,32 @@
-package main
+package capture
 
 import (
 	"github.com/rpcwatch/rpcwatch/dissect"
 	"github.com/rpcwatch/rpcwatch/dissect/event"
 )
 
-// handoff moves the pipeline's events to a second goroutine that runs the
-// detector and the renderer, so that on a machine with two or more CPUs
-// decoding and detection overlap (`rpcwatch read` on a file spends a third
-// of its time in the detector and the output).
+// Handoff runs an event handler on a goroutine of its own: the pipeline's
+// handler copies each event into a batch and goes on, so that on a machine
+// with two or more CPUs the pipeline and what consumes its events (rpcwatch
+// read: the detector and the output) overlap.
 //
 // Events are copied into a fixed ring of handoffBatches batches of
-// handoffBatchEvents events each, allocated once per input; a full batch is
+// handoffBatchEvents events each, allocated by NewHandoff; a full batch is
 // sent to the consumer and an empty one taken back, so the producer waits
 // when the consumer is handoffBatches batches behind: memory stays bounded
 // and nothing is dropped. The consumer sees every event, in the order the
 // pipeline emitted them, exactly as a synchronous handler would.
 //
-// Not used when output must follow each packet promptly (live) or when the
-// finding handler reads state the producer writes (the evidence ring of -w
-// on live captures and standard input).
-type handoff struct {
+// Not for consumers that must follow each packet promptly (live output:
+// events wait for a batch to fill) or that share state with the producer
+// without synchronisation.
+//
+// # Allocation
+//
+// NewHandoff allocates the batches, Start the goroutine and two channels;
+// Event allocates nothing.
+type Handoff struct {
+	consume    event.Handler
 	full, free chan *evBatch
 	cur        *evBatch
 	done       chan struct{}
@@ -38,32 +44,45 @@ type evBatch struct {
 	bound [handoffBatchEvents]bool
 }
 
-// startHandoff starts the consumer, which calls consume for every event.
-func startHandoff(consume func(*event.Event)) *handoff {
-	h := &handoff{
-		full: make(chan *evBatch, handoffBatches),
-		free: make(chan *evBatch, handoffBatches),
-		done: make(chan struct{}),
-	}
-	for i := 0; i < handoffBatches-1; i++ {
+// NewHandoff allocates the batches for a consumer that calls consume for
+// every event given to Event, in order; Start starts it.
+func NewHandoff(consume event.Handler) *Handoff {
+	h := &Handoff{consume: consume, free: make(chan *evBatch, handoffBatches)}
+	for i := 0; i < handoffBatches; i++ {
 		h.free <- new(evBatch)
 	}
-	h.cur = new(evBatch)
-	go func() {
-		defer close(h.done)
-		for b := range h.full {
-			for i := 0; i < b.n; i++ {
-				consume(&b.evs[i])
-			}
-			b.n = 0
-			h.free <- b
-		}
-	}()
 	return h
 }
 
-// event copies e for the consumer (the pipeline reuses its events).
-func (h *handoff) event(e *event.Event) {
+// StartHandoff is NewHandoff and Start.
+func StartHandoff(consume event.Handler) *Handoff {
+	h := NewHandoff(consume)
+	h.Start()
+	return h
+}
+
+// Start starts the consumer goroutine. Call Close when the producer is done;
+// the Handoff can then be started again (its batches are reused).
+func (h *Handoff) Start() {
+	h.full, h.done = make(chan *evBatch, handoffBatches), make(chan struct{})
+	h.cur = <-h.free
+	go h.consumeAll(h.full, h.done)
+}
+
+func (h *Handoff) consumeAll(full <-chan *evBatch, done chan<- struct{}) {
+	defer close(done)
+	for b := range full {
+		for i := 0; i < b.n; i++ {
+			h.consume(&b.evs[i])
+		}
+		b.n = 0
+		h.free <- b
+	}
+}
+
+// Event copies e for the consumer (the pipeline reuses its events); it is
+// an event.Handler for the producer's goroutine.
+func (h *Handoff) Event(e *event.Event) {
 	b := h.cur
 	b.bound[b.n] = copyEvent(&b.evs[b.n], e, b.bound[b.n])
 	b.n++
@@ -73,11 +92,13 @@ func (h *handoff) event(e *event.Event) {
 	}
 }
 
-// close hands over the last events and waits until the consumer has
+// Close hands over the last events and waits until the consumer has
 // handled all of them.
-func (h *handoff) close() {
+func (h *Handoff) Close() {
 	if h.cur.n > 0 {
 		h.full <- h.cur
+	} else {
+		h.free <- h.cur
 	}
 	h.cur = nil
 	close(h.full)
