@@ -105,12 +105,14 @@ func (h *Handoff) Close() {
 	<-h.done
 }
 
-// copyEvent sets *d to *e and reports whether d.Binding is now non-zero.
-// bound says whether it was before. Most events (PDUs, connections) carry no
-// binding, and Binding is two thirds of an Event, so those are copied field
-// by field around it (handoff_test.go fails when a field is missing here).
+// copyEvent copies *e to *d and reports whether d.Binding is now non-zero;
+// bound says whether it was before. Binding is defined only for binding
+// events and anomalies with HasBinding (event.Event's doc), and it is two
+// thirds of an Event, so the other events (PDUs, connections: most of them)
+// are copied field by field around it, and d.Binding is left zero (cleared
+// when the slot held one). handoff_test.go fails when a field is missing.
 func copyEvent(d, e *event.Event, bound bool) bool {
-	if e.Kind == event.KindBinding || e.HasBinding || e.Binding != (dissect.Binding{}) {
+	if e.Kind == event.KindBinding || e.HasBinding {
 		*d = *e
 		return true
 	}
