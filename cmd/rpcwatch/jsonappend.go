@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/netip"
+	"strconv"
 	"time"
 	"unicode/utf8"
 )
@@ -140,4 +141,136 @@ func appendJSONAddr(b []byte, a netip.Addr) []byte {
 	b = append(b, '"')
 	b = a.AppendTo(b)
 	return append(b, '"')
+}
+
+// jsonObj writes the fields of one object in order, with encoding/json's
+// omitempty rules applied by the caller's choice of method.
+type jsonObj struct {
+	b     []byte
+	first bool
+}
+
+func newJSONObj(b []byte) jsonObj { return jsonObj{b: append(b, '{'), first: true} }
+
+func (o *jsonObj) key(k string) {
+	o.b = appendJSONKey(o.b, k, o.first)
+	o.first = false
+}
+
+func (o *jsonObj) str(k, v string) {
+	o.key(k)
+	o.b = appendJSONString(o.b, v)
+}
+
+func (o *jsonObj) strOmit(k, v string) {
+	if v != "" {
+		o.str(k, v)
+	}
+}
+
+func (o *jsonObj) int(k string, v int64) {
+	o.key(k)
+	o.b = strconv.AppendInt(o.b, v, 10)
+}
+
+func (o *jsonObj) intOmit(k string, v int64) {
+	if v != 0 {
+		o.int(k, v)
+	}
+}
+
+func (o *jsonObj) uint(k string, v uint64) {
+	o.key(k)
+	o.b = strconv.AppendUint(o.b, v, 10)
+}
+
+func (o *jsonObj) uintOmit(k string, v uint64) {
+	if v != 0 {
+		o.uint(k, v)
+	}
+}
+
+func (o *jsonObj) boolean(k string, v bool) {
+	o.key(k)
+	o.b = strconv.AppendBool(o.b, v)
+}
+
+func (o *jsonObj) boolOmit(k string, v bool) {
+	if v {
+		o.boolean(k, v)
+	}
+}
+
+func (o *jsonObj) end() []byte { return append(o.b, '}', '\n') }
+
+// appendFinding writes f as encoding/json writes a jsonFinding (same
+// fields, order and omitempty rules; jsonappend_test.go compares them).
+func appendFinding(b []byte, f *jsonFinding) []byte {
+	o := newJSONObj(b)
+	o.str("kind", f.Kind)
+	o.strOmit("file", f.File)
+	o.str("rule", f.Rule)
+	o.str("severity", f.Severity)
+	o.int("frame", f.Frame)
+	o.key("frames")
+	if f.Frames == nil {
+		o.b = append(o.b, "null"...)
+	} else {
+		o.b = append(o.b, '[')
+		for i, v := range f.Frames {
+			if i > 0 {
+				o.b = append(o.b, ',')
+			}
+			o.b = strconv.AppendInt(o.b, v, 10)
+		}
+		o.b = append(o.b, ']')
+	}
+	o.str("time", f.Time)
+	o.str("server", f.Server)
+	o.uint("server_port", uint64(f.ServerPort))
+	o.strOmit("client", f.Client)
+	o.strOmit("interface", f.Interface)
+	o.strOmit("interface_name", f.InterfaceName)
+	o.strOmit("version", f.Version)
+	o.strOmit("binding", f.Binding)
+	o.strOmit("source", f.Source)
+	o.str("detail", f.Detail)
+	if len(f.Parts) > 0 {
+		o.key("parts")
+		o.b = append(o.b, '[')
+		for i := range f.Parts {
+			if i > 0 {
+				o.b = append(o.b, ',')
+			}
+			p := newJSONObj(o.b)
+			p.str("address", f.Parts[i].Address)
+			p.boolean("answered_from", f.Parts[i].AnsweredFrom)
+			p.boolean("advertised_elsewhere", f.Parts[i].AdvertisedElsewhere)
+			o.b = append(p.b, '}')
+		}
+		o.b = append(o.b, ']')
+	}
+	o.boolOmit("ambiguous", f.Ambiguous)
+	o.boolOmit("from_tower", f.FromTower)
+	o.strOmit("previous", f.Previous)
+	o.intOmit("previous_first_frame", f.PreviousFirstFrame)
+	o.intOmit("previous_last_frame", f.PreviousLastFrame)
+	o.strOmit("cause", f.Cause)
+	o.intOmit("learned_frame", f.LearnedFrame)
+	o.strOmit("learned_sources", f.LearnedSources)
+	o.intOmit("moved_frame", f.MovedFrame)
+	o.strOmit("moved_to", f.MovedTo)
+	o.intOmit("failure_frame", f.FailureFrame)
+	o.strOmit("pdu", f.PDU)
+	o.strOmit("status", f.Status)
+	o.strOmit("status_name", f.StatusName)
+	o.uintOmit("count", f.Count)
+	o.uintOmit("old_boot", uint64(f.OldBoot))
+	o.uintOmit("new_boot", uint64(f.NewBoot))
+	o.intOmit("old_boot_frame", f.OldBootFrame)
+	o.strOmit("anomaly", f.Anomaly)
+	if f.AnomalyOffset != nil {
+		o.int("anomaly_offset", int64(*f.AnomalyOffset))
+	}
+	return o.end()
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"math/rand/v2"
 	"net/netip"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/rpcwatch/rpcwatch/capture"
 	"github.com/rpcwatch/rpcwatch/capture/source"
 	"github.com/rpcwatch/rpcwatch/dissect"
+	"github.com/rpcwatch/rpcwatch/dissect/detect"
 	"github.com/rpcwatch/rpcwatch/dissect/event"
 	"github.com/rpcwatch/rpcwatch/internal/pcaptest"
 )
@@ -78,7 +80,11 @@ func FuzzAppendJSONString(f *testing.F) {
 
 // bindingEvents runs a capture through the pipeline and keeps copies of its
 // binding events.
-func bindingEvents(t testing.TB, path string) []event.Event {
+func bindingEvents(t testing.TB, path string) []event.Event { return pipelineEvents(t, path, true) }
+
+// pipelineEvents runs a capture through the pipeline and keeps copies of its
+// events (only the binding events when bindingsOnly).
+func pipelineEvents(t testing.TB, path string, bindingsOnly bool) []event.Event {
 	t.Helper()
 	src, err := source.Open(path)
 	if err != nil {
@@ -87,7 +93,7 @@ func bindingEvents(t testing.TB, path string) []event.Event {
 	defer src.Close()
 	var evs []event.Event
 	p, err := capture.New(capture.Config{}, func(e *event.Event) {
-		if e.Kind == event.KindBinding {
+		if !bindingsOnly || e.Kind == event.KindBinding {
 			evs = append(evs, *e)
 		}
 	})
@@ -173,4 +179,80 @@ func BenchmarkBindingJSON(b *testing.B) {
 			j.enc.Encode(j.bindingObject(&evs[i%len(evs)]))
 		}
 	})
+}
+
+// randomFinding fills a jsonFinding with values drawn from r: each field is
+// zero (empty) about a third of the time, so every omitempty path is taken.
+func randomFinding(r *rand.Rand) jsonFinding {
+	strs := []string{"", "x", "ncacn_ip_tcp:10.0.0.1[49664]", "a\"b\\\n\u2028\xff", "157.61.239.61157.61.239.5"}
+	s := func() string { return strs[r.IntN(len(strs))] }
+	i := func() int64 {
+		switch r.IntN(3) {
+		case 0:
+			return 0
+		case 1:
+			return r.Int64N(1 << 40)
+		}
+		return -r.Int64N(100)
+	}
+	u := func() uint64 {
+		if r.IntN(3) == 0 {
+			return 0
+		}
+		return r.Uint64()
+	}
+	b := func() bool { return r.IntN(2) == 0 }
+	f := jsonFinding{Kind: "finding", File: s(), Rule: s(), Severity: s(), Frame: i(), Time: s(), Server: s(),
+		ServerPort: uint16(u()), Client: s(), Interface: s(), InterfaceName: s(), Version: s(), Binding: s(),
+		Source: s(), Detail: s(), Ambiguous: b(), FromTower: b(), Previous: s(), PreviousFirstFrame: i(),
+		PreviousLastFrame: i(), Cause: s(), LearnedFrame: i(), LearnedSources: s(), MovedFrame: i(), MovedTo: s(),
+		FailureFrame: i(), PDU: s(), Status: s(), StatusName: s(), Count: u(), OldBoot: uint32(u()),
+		NewBoot: uint32(u()), OldBootFrame: i(), Anomaly: s()}
+	switch r.IntN(3) {
+	case 1:
+		f.Frames = []int64{}
+	case 2:
+		for n := r.IntN(4) + 1; n > 0; n-- {
+			f.Frames = append(f.Frames, i())
+		}
+	}
+	for n := r.IntN(3); n > 0; n-- {
+		f.Parts = append(f.Parts, jsonPart{s(), b(), b()})
+	}
+	if r.IntN(2) == 0 {
+		off := int(i())
+		f.AnomalyOffset = &off
+	}
+	return f
+}
+
+// TestFindingJSONMatchesEncodingJSON compares the hand-written finding line
+// with encoding/json's on random findings (every field empty or not) and on
+// every finding the detector reports on the bundled captures.
+func TestFindingJSONMatchesEncodingJSON(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for n := 0; n < 20000; n++ {
+		f := randomFinding(r)
+		if got, want := string(appendFinding(nil, &f)), refJSON(t, f); got != want {
+			t.Fatalf("random finding %d:\n got %s\nwant %s", n, got, want)
+		}
+	}
+	paths, _ := filepath.Glob(filepath.Join(repoTestdata, "*.pcap"))
+	var findings int
+	for _, p := range paths {
+		det := detect.New(detect.Config{}, func(f *detect.Finding) {
+			findings++
+			o := findingObject("x.pcap", f)
+			if got, want := string(appendFinding(nil, &o)), refJSON(t, o); got != want {
+				t.Fatalf("%s: finding:\n got %s\nwant %s", p, got, want)
+			}
+		})
+		for _, e := range pipelineEvents(t, p, false) {
+			det.Event(&e)
+		}
+		det.Flush()
+	}
+	if findings < 10 {
+		t.Fatalf("only %d findings on the bundled captures", findings)
+	}
 }

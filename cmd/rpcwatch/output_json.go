@@ -202,9 +202,16 @@ func hex32(v uint32) string {
 }
 
 func (j *jsonRenderer) finding(f *detect.Finding) {
+	o := findingObject(j.file, f)
+	j.buf = appendFinding(j.buf[:0], &o)
+	j.w.Write(j.buf)
+}
+
+// findingObject maps a finding to its JSON schema.
+func findingObject(file string, f *detect.Finding) jsonFinding {
 	o := jsonFinding{
 		Kind:       "finding",
-		File:       j.file,
+		File:       file,
 		Rule:       f.Rule.String(),
 		Severity:   f.Severity.String(),
 		Frame:      f.Frame,
@@ -267,7 +274,7 @@ func (j *jsonRenderer) finding(f *detect.Finding) {
 		off := f.Anomaly.Off
 		o.AnomalyOffset = &off
 	}
-	j.enc.Encode(o)
+	return o
 }
 
 type jsonServer struct {
