@@ -21,8 +21,8 @@ func (d *Detector) anomaly(e *event.Event) {
 		rule = RuleMalformedTower
 		if a.Kind == dissect.AnomTowerIPv4Length && a.A >= 8 && a.A%4 == 0 {
 			if e.HasBinding {
-				k := bkey{server: e.Server.Addr().Unmap(), iface: e.BindingIface, b: e.Binding}
-				if r := d.bindings[k]; r != nil {
+				srv := e.Server.Addr().Unmap()
+				if r := d.bindings.find(d.bindings.digest(srv, &e.BindingIface, &e.Binding), srv, &e.BindingIface, &e.Binding); r != nil {
 					r.fusedTower = true
 				}
 			}

@@ -41,11 +41,9 @@ type ansEnt struct {
 }
 
 func (d *Detector) bindingEvent(e *event.Event) {
+	// learn finds or creates the responder's server, which owns its own
+	// address from creation on (server), so there is nothing to add here.
 	r, prior := d.learn(e)
-	srv := e.Server.Addr().Unmap()
-	if s := d.servers[srv]; s != nil {
-		s.addOwn(srv)
-	}
 	if r == nil {
 		return
 	}

@@ -19,8 +19,9 @@ type Detector struct {
 	emit func(*Finding)
 
 	servers   map[netip.Addr]*server
-	bindings  map[bkey]*binding
+	bindings  bindIndex
 	endpoints map[epkey]*endpoint
+	epMemo    epMemo // the last endpoints lookup
 	faults    map[faultKey]uint64
 
 	bindLRU lruList[binding, *binding] // most recently used binding at the head
@@ -53,7 +54,7 @@ func New(cfg Config, emit func(*Finding)) *Detector {
 		cfg:       cfg,
 		emit:      emit,
 		servers:   make(map[netip.Addr]*server),
-		bindings:  make(map[bkey]*binding),
+		bindings:  newBindIndex(),
 		endpoints: make(map[epkey]*endpoint),
 		faults:    make(map[faultKey]uint64),
 		ans:       answer{ents: make([]ansEnt, 0, cfg.MaxAnswer)},
@@ -79,7 +80,7 @@ func (d *Detector) Flush() {
 func (d *Detector) Stats() Stats {
 	d.mu.Lock()
 	s := d.stats
-	s.Servers, s.Bindings, s.Endpoints = len(d.servers), len(d.bindings), len(d.endpoints)
+	s.Servers, s.Bindings, s.Endpoints = len(d.servers), d.bindings.len(), len(d.endpoints)
 	d.mu.Unlock()
 	return s
 }

@@ -108,10 +108,10 @@ func FuzzDetector(f *testing.F) {
 func checkBounds(t *testing.T, d *Detector) {
 	t.Helper()
 	c := d.cfg
-	if len(d.bindings) > c.MaxBindings || len(d.servers) > c.MaxServers || len(d.faults) > c.MaxFaultCounters ||
+	if d.bindings.len() > c.MaxBindings || len(d.servers) > c.MaxServers || len(d.faults) > c.MaxFaultCounters ||
 		len(d.ans.ents) > c.MaxAnswer || len(d.endpoints) > c.MaxBindings {
 		t.Fatalf("bounds: %d bindings, %d servers, %d faults, %d answer, %d endpoints",
-			len(d.bindings), len(d.servers), len(d.faults), len(d.ans.ents), len(d.endpoints))
+			d.bindings.len(), len(d.servers), len(d.faults), len(d.ans.ents), len(d.endpoints))
 	}
 	n := 0
 	for a, s := range d.servers {
@@ -124,7 +124,7 @@ func checkBounds(t *testing.T, d *Detector) {
 				t.Fatalf("iface %v: %d recs", id, len(ifc.recs))
 			}
 			for _, r := range ifc.recs {
-				if d.bindings[r.key] != r || r.srv != s || r.ifc != ifc || r.evicted {
+				if d.bindings.get(&r.key) != r || r.srv != s || r.ifc != ifc || r.evicted {
 					t.Fatalf("binding index broken")
 				}
 			}
@@ -135,27 +135,59 @@ func checkBounds(t *testing.T, d *Detector) {
 		}
 		n += m
 	}
-	if n != len(d.bindings) {
-		t.Fatalf("%d bindings indexed by servers, %d in the map", n, len(d.bindings))
+	if n != d.bindings.len() {
+		t.Fatalf("%d bindings indexed by servers, %d in the map", n, d.bindings.len())
 	}
 	k := 0
 	for r := d.bindLRU.head; r != nil; r = r.lru.next {
-		if k++; k > len(d.bindings) {
+		if k++; k > d.bindings.len() {
 			t.Fatal("LRU list longer than the map")
 		}
 	}
-	if k != len(d.bindings) {
-		t.Fatalf("LRU list %d, map %d", k, len(d.bindings))
+	if k != d.bindings.len() {
+		t.Fatalf("LRU list %d, map %d", k, d.bindings.len())
 	}
 	for key, ep := range d.endpoints {
 		if ep.key != key || len(ep.recs) == 0 || len(ep.recs) > c.MaxInterfacesPerEndpoint {
 			t.Fatalf("endpoint %v: %d recs", key, len(ep.recs))
 		}
 		for _, r := range ep.recs {
-			if r.ep != ep || d.bindings[r.key] != r {
+			if r.ep != ep || d.bindings.get(&r.key) != r {
 				t.Fatalf("endpoint index broken")
 			}
 		}
+	}
+	if m := d.epMemo; m.valid && d.endpoints[m.key] != m.ep {
+		t.Fatalf("endpoint memo for %v is stale", m.key)
+	}
+	checkIndex(t, &d.bindings)
+}
+
+// checkIndex verifies the binding index: every chain holds bindings whose
+// digest is the chain's, with distinct keys, and the chains hold n bindings.
+func checkIndex(t *testing.T, x *bindIndex) {
+	t.Helper()
+	n := 0
+	for h, head := range x.m {
+		if head == nil {
+			t.Fatalf("empty chain for digest %#x", h)
+		}
+		for r := head; r != nil; r = r.hnext {
+			if n++; n > x.n {
+				t.Fatalf("chains hold more than the %d bindings counted", x.n)
+			}
+			if r.hash != h || x.digest(r.key.server, &r.key.iface, &r.key.b) != h {
+				t.Fatalf("binding %v filed under digest %#x", r.key.b, h)
+			}
+			for o := r.hnext; o != nil; o = o.hnext {
+				if o.key == r.key {
+					t.Fatalf("binding %v indexed twice", r.key.b)
+				}
+			}
+		}
+	}
+	if n != x.n {
+		t.Fatalf("chains hold %d bindings, %d counted", n, x.n)
 	}
 }
 

@@ -60,6 +60,8 @@ type bkey struct {
 // binding is one learned binding.
 type binding struct {
 	key     bkey
+	hash    uint64   // key's digest in Detector.bindings
+	hnext   *binding // next binding with the same digest
 	srv     *server
 	ifc     *iface
 	ep      *endpoint // nil when the binding names no usable IP endpoint
@@ -205,7 +207,7 @@ func (d *Detector) evictServer(s *server) {
 func (d *Detector) remove(r *binding) {
 	r.evicted = true
 	r.gen++
-	delete(d.bindings, r.key)
+	d.bindings.remove(r)
 	d.bindLRU.unlink(r)
 	r.ifc.recs = deleteRec(r.ifc.recs, r)
 	if len(r.ifc.recs) == 0 {
@@ -220,6 +222,7 @@ func (d *Detector) remove(r *binding) {
 		ep.recs = deleteRec(ep.recs, r)
 		if len(ep.recs) == 0 && d.endpoints[ep.key] == ep {
 			delete(d.endpoints, ep.key)
+			d.epMemo.valid = false
 		}
 		r.ep = nil
 	}
@@ -239,8 +242,9 @@ func deleteRec(s []*binding, r *binding) []*binding {
 // learn records a binding event and returns its record (nil when a bound
 // kept it out) and the sources it had been learned from before.
 func (d *Detector) learn(e *event.Event) (*binding, SourceSet) {
-	k := bkey{server: e.Server.Addr().Unmap(), iface: e.BindingIface, b: e.Binding}
-	if r := d.bindings[k]; r != nil {
+	srvAddr := e.Server.Addr().Unmap()
+	h := d.bindings.digest(srvAddr, &e.BindingIface, &e.Binding)
+	if r := d.bindings.find(h, srvAddr, &e.BindingIface, &e.Binding); r != nil {
 		prior := r.sources
 		r.last, r.lastNs = e.Frame, e.TimeNs
 		r.sources.add(e.Source)
@@ -249,36 +253,38 @@ func (d *Detector) learn(e *event.Event) (*binding, SourceSet) {
 		d.srvLRU.front(r.srv)
 		return r, prior
 	}
-	s := d.server(k.server, e.Frame)
+	s := d.server(srvAddr, e.Frame)
 	s.last = e.Frame
-	ifc := s.ifaces[k.iface]
+	ifc := s.ifaces[e.BindingIface]
 	if ifc != nil && len(ifc.recs) >= d.cfg.MaxBindingsPerInterface {
 		d.stats.DroppedPerIface++
 		return nil, 0
 	}
-	for len(d.bindings) >= d.cfg.MaxBindings && d.bindLRU.tail != nil {
+	for d.bindings.len() >= d.cfg.MaxBindings && d.bindLRU.tail != nil {
 		d.remove(d.bindLRU.tail)
 		d.stats.EvictedBindings++
 	}
-	if d.servers[k.server] != s { // evicting bindings emptied and dropped s
-		s = d.server(k.server, e.Frame)
+	if d.servers[srvAddr] != s { // evicting bindings emptied and dropped s
+		s = d.server(srvAddr, e.Frame)
 		ifc = nil
 	}
-	if ifc == nil || s.ifaces[k.iface] != ifc {
-		ifc = &iface{id: k.iface}
-		s.ifaces[k.iface] = ifc
+	if ifc == nil || s.ifaces[e.BindingIface] != ifc {
+		ifc = &iface{id: e.BindingIface}
+		s.ifaces[e.BindingIface] = ifc
 	}
-	r := &binding{key: k, srv: s, ifc: ifc, first: e.Frame, firstNs: e.TimeNs, last: e.Frame, lastNs: e.TimeNs}
+	r := &binding{key: bkey{server: srvAddr, iface: e.BindingIface, b: e.Binding}, hash: h, srv: s, ifc: ifc,
+		first: e.Frame, firstNs: e.TimeNs, last: e.Frame, lastNs: e.TimeNs}
 	r.sources.add(e.Source)
 	ifc.recs = append(ifc.recs, r)
 	s.nRecs++
-	d.bindings[k] = r
+	d.bindings.insert(r)
 	d.bindLRU.front(r)
-	if ek, ok := endpointOf(&r.key.b, k.server); ok {
+	if ek, ok := endpointOf(&r.key.b, srvAddr); ok {
 		ep := d.endpoints[ek]
 		if ep == nil {
 			ep = &endpoint{key: ek}
 			d.endpoints[ek] = ep
+			d.epMemo.valid = false
 		}
 		if len(ep.recs) < d.cfg.MaxInterfacesPerEndpoint {
 			ep.recs = append(ep.recs, r)

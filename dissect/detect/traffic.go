@@ -17,7 +17,7 @@ func (d *Detector) pdu(e *event.Event) {
 		d.lastLookup = lookupMark{frame: e.Frame, client: e.Client, server: e.Server}
 	}
 	tr := e.Transport
-	ep := d.endpoints[epkey{unmap(e.Server), tr}]
+	ep := d.endpoint(epkey{unmap(e.Server), tr})
 	cl := tr == event.UDP
 	if ep != nil && cl && e.FromServer && e.ServerBoot != 0 {
 		d.boot(ep, e)
@@ -111,7 +111,7 @@ func advertised(r *binding) bool {
 // failure handles a refused connection or an ICMP unreachable for a
 // learned endpoint.
 func (d *Detector) failure(e *event.Event, c StaleCause, tr uint8, status uint32) {
-	ep := d.endpoints[epkey{unmap(e.Server), tr}]
+	ep := d.endpoint(epkey{unmap(e.Server), tr})
 	if ep == nil {
 		return
 	}
