@@ -8,6 +8,16 @@ import (
 
 func BenchmarkGet(b *testing.B) {
 	ks := keys(1 << 16)
+	b.Run("hit-last", func(b *testing.B) {
+		// The same key again: the memo of the last slot answers.
+		t := newFlowTable(b, 1<<10, 0)
+		t.Get(ks[0], t0)
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			t.Get(ks[0], t0)
+		}
+	})
 	for _, size := range []int{1 << 10, 1 << 16} {
 		b.Run("hit/entries="+strconv.Itoa(size), func(b *testing.B) {
 			t := newFlowTable(b, size, 0)
@@ -65,6 +75,21 @@ func BenchmarkPeekMiss(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		t.Peek(ks[1<<10+i&(1<<11-1)])
 	}
+}
+
+func BenchmarkNewKey(b *testing.B) {
+	ks := keys(1 << 10)
+	b.ReportAllocs()
+	var sink Key
+	for i := 0; i < b.N; i++ {
+		k := &ks[i&(1<<10-1)]
+		if i&1 == 0 {
+			sink, _ = NewKey(TCP, k.A, k.PortA, k.B, k.PortB)
+		} else {
+			sink, _ = NewKey(TCP, k.B, k.PortB, k.A, k.PortA)
+		}
+	}
+	_ = sink
 }
 
 func BenchmarkKeyHash(b *testing.B) {

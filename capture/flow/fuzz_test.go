@@ -71,8 +71,8 @@ func FuzzFlow(f *testing.F) {
 
 func checkTable(t *testing.T, tb *Table[uint8, uint8], present map[uint8]bool) {
 	t.Helper()
-	if tb.Len() > tb.Cap() || tb.Len() != len(tb.idx) || tb.Len() != len(present) {
-		t.Fatalf("len %d cap %d index %d hooks %d", tb.Len(), tb.Cap(), len(tb.idx), len(present))
+	if n := checkIndex(t, tb); tb.Len() > tb.Cap() || tb.Len() != n || tb.Len() != len(present) {
+		t.Fatalf("len %d cap %d index %d hooks %d", tb.Len(), tb.Cap(), n, len(present))
 	}
 	n := 0
 	prev := int32(-1)
@@ -82,8 +82,8 @@ func checkTable(t *testing.T, tb *Table[uint8, uint8], present map[uint8]bool) {
 		if s.prev != prev {
 			t.Fatalf("slot %d prev %d, want %d", i, s.prev, prev)
 		}
-		if j, ok := tb.idx[s.key]; !ok || j != i {
-			t.Fatalf("listed key %d not indexed at its slot", s.key)
+		if j := tb.find(s.key, uint32(tb.hash(s.key))); j != i {
+			t.Fatalf("listed key %d found at slot %d, want %d", s.key, j, i)
 		}
 		if s.last > last {
 			t.Fatal("recency list out of capture-time order")
@@ -112,4 +112,42 @@ func checkTable(t *testing.T, tb *Table[uint8, uint8], present map[uint8]bool) {
 	if st.Created-st.Expired-st.Evicted-st.Removed-st.Flushed != uint64(tb.Len()) {
 		t.Fatalf("counters do not add up: %+v len %d", st, tb.Len())
 	}
+}
+
+// checkIndex checks the index's invariants and returns how many entries it
+// holds: every entry names a listed slot whose stored tag it carries, no
+// slot is indexed twice, no empty position lies between an entry and its
+// home, and the index is at most half full.
+func checkIndex[K comparable, V any](t *testing.T, tb *Table[K, V]) int {
+	t.Helper()
+	x := &tb.idx
+	if len(x.pos)&(len(x.pos)-1) != 0 || uint32(len(x.pos)-1) != x.mask || len(x.pos) < 2*tb.Cap() {
+		t.Fatalf("index capacity %d mask %#x for cap %d", len(x.pos), x.mask, tb.Cap())
+	}
+	seen := make([]bool, tb.Cap())
+	n := 0
+	for p, e := range x.pos {
+		if e == 0 {
+			continue
+		}
+		n++
+		i := entrySlot(e)
+		if i < 0 || int(i) >= tb.Cap() || seen[i] {
+			t.Fatalf("position %d: slot %d out of range or indexed twice", p, i)
+		}
+		seen[i] = true
+		s := &tb.slots[i]
+		if s.tag != entryTag(e) || uint32(tb.hash(s.key)) != s.tag {
+			t.Fatalf("position %d: tag %#x, slot tag %#x", p, entryTag(e), s.tag)
+		}
+		for q := entryTag(e) & x.mask; q != uint32(p); q = (q + 1) & x.mask {
+			if x.pos[q] == 0 {
+				t.Fatalf("position %d: empty position %d between the entry and its home", p, q)
+			}
+		}
+	}
+	if 2*n > len(x.pos) {
+		t.Fatalf("index holds %d of %d positions", n, len(x.pos))
+	}
+	return n
 }

@@ -1,8 +1,9 @@
 package flow
 
 import (
-	"cmp"
 	"encoding/binary"
+	"hash/maphash"
+	"math/bits"
 	"net/netip"
 	"strconv"
 )
@@ -69,16 +70,23 @@ type Key struct {
 // NewKey returns the canonical key of a packet sent from src:sport to
 // dst:dport, and the side of the key that sent it.
 func NewKey(proto Proto, src netip.Addr, sport uint16, dst netip.Addr, dport uint16) (Key, Side) {
-	src, dst = src.Unmap(), dst.Unmap()
-	var c int
 	if src.Is4() && dst.Is4() {
-		// The common case, without Compare's bit-length and zone steps:
-		// two IPv4 addresses order as their 32-bit values.
+		// The common case, without Unmap (an IPv4 address is not a mapped
+		// one) and without Compare's bit-length and zone steps: two IPv4
+		// addresses order as their 32-bit values.
 		a, b := src.As4(), dst.As4()
-		c = cmp.Compare(binary.BigEndian.Uint32(a[:]), binary.BigEndian.Uint32(b[:]))
-	} else {
-		c = src.Compare(dst)
+		x, y := binary.BigEndian.Uint32(a[:]), binary.BigEndian.Uint32(b[:])
+		if x < y || (x == y && sport <= dport) {
+			return Key{A: src, B: dst, PortA: sport, PortB: dport, Proto: proto}, SideA
+		}
+		return Key{A: dst, B: src, PortA: dport, PortB: sport, Proto: proto}, SideB
 	}
+	return newKeyAny(proto, src.Unmap(), sport, dst.Unmap(), dport)
+}
+
+// newKeyAny is NewKey for unmapped addresses of any kind.
+func newKeyAny(proto Proto, src netip.Addr, sport uint16, dst netip.Addr, dport uint16) (Key, Side) {
+	c := src.Compare(dst)
 	if c < 0 || (c == 0 && sport <= dport) {
 		return Key{A: src, B: dst, PortA: sport, PortB: dport, Proto: proto}, SideA
 	}
@@ -116,6 +124,40 @@ func (k Key) Hash() uint64 {
 	h = fmix64(h ^ binary.BigEndian.Uint64(b[8:]))
 	// Tell IPv4 from IPv4-mapped forms that Unmap left alone (zero Addr).
 	return fmix64(h ^ uint64(k.A.BitLen())<<8 ^ uint64(k.B.BitLen()))
+}
+
+// mix multiplies a by b and folds the 128-bit product: the step of
+// wyhash, which the Go runtime hashes with where the CPU lacks AES.
+func mix(a, b uint64) uint64 {
+	hi, lo := bits.Mul64(a, b)
+	return hi ^ lo
+}
+
+// keyHasher returns the default Table index hash for Key, keyed by six
+// words drawn from seed: the key's words, each xored with a key word,
+// multiplied pairwise and folded, then mixed once more. Unlike Hash it
+// depends on the table's random seed, so that which keys collide in the
+// index cannot be worked out from the keys. Two IPv4 addresses (the common
+// case) are read as one word. Zones are not hashed (equal keys still hash
+// equally).
+func keyHasher(seed maphash.Seed) func(Key) uint64 {
+	var s [6]uint64
+	for i := range s {
+		s[i] = maphash.Comparable(seed, uint64(i))
+	}
+	return func(k Key) uint64 {
+		ports := uint64(k.Proto)<<32 | uint64(k.PortA)<<16 | uint64(k.PortB)
+		if k.A.Is4() && k.B.Is4() {
+			a, b := k.A.As4(), k.B.As4()
+			x := uint64(binary.LittleEndian.Uint32(a[:]))<<32 | uint64(binary.LittleEndian.Uint32(b[:]))
+			return mix(mix(x^s[0], ports^s[1])^s[2], s[3])
+		}
+		a, b := k.A.As16(), k.B.As16()
+		ports |= uint64(k.A.BitLen())<<48 | uint64(k.B.BitLen())<<56
+		h := mix(binary.LittleEndian.Uint64(a[:8])^s[0], binary.LittleEndian.Uint64(a[8:])^s[1])
+		h ^= mix(binary.LittleEndian.Uint64(b[:8])^s[4], binary.LittleEndian.Uint64(b[8:])^s[5])
+		return mix(h^s[2], ports^s[3])
+	}
 }
 
 // fmix64 is the 64-bit finalizer of MurmurHash3: it spreads every input bit

@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"hash/maphash"
 	"math/rand"
 	"net/netip"
 	"testing"
@@ -131,5 +132,81 @@ func TestNewKeyOrderIPv4(t *testing.T) {
 		if (side == SideA) != wantA || (wantA && (k.A != src || k.PortA != sp)) || (!wantA && (k.A != dst || k.PortA != dp)) {
 			t.Fatalf("NewKey(%v:%d, %v:%d) = %v side %v", src, sp, dst, dp, k, side)
 		}
+	}
+}
+
+// TestNewKeyReference checks NewKey against its definition (unmap both
+// addresses, then order by netip's Compare and the ports) over IPv4,
+// IPv4-mapped, IPv6, zoned and invalid addresses.
+func TestNewKeyReference(t *testing.T) {
+	rng := rand.New(rand.NewSource(9))
+	addr := func() netip.Addr {
+		var b [16]byte
+		rng.Read(b[:])
+		v4 := netip.AddrFrom4([4]byte{10, 0, 0, byte(rng.Intn(3))})
+		switch rng.Intn(6) {
+		case 0:
+			return v4
+		case 1:
+			return netip.AddrFrom16(v4.As16()) // mapped
+		case 2:
+			return netip.AddrFrom16(b)
+		case 3:
+			return netip.AddrFrom16(b).WithZone("eth0")
+		case 4:
+			return netip.Addr{}
+		}
+		return netip.AddrFrom4([4]byte(b[:4]))
+	}
+	for i := 0; i < 50000; i++ {
+		src, dst := addr(), addr()
+		sp, dp := uint16(rng.Intn(3)+134), uint16(rng.Intn(3)+134)
+		k, side := NewKey(UDP, src, sp, dst, dp)
+		us, ud := src.Unmap(), dst.Unmap()
+		c := us.Compare(ud)
+		want, wantSide := Key{A: us, B: ud, PortA: sp, PortB: dp, Proto: UDP}, SideA
+		if c > 0 || (c == 0 && sp > dp) {
+			want, wantSide = Key{A: ud, B: us, PortA: dp, PortB: sp, Proto: UDP}, SideB
+		}
+		if k != want || side != wantSide {
+			t.Fatalf("NewKey(%v:%d, %v:%d) = %v side %v, want %v side %v", src, sp, dst, dp, k, side, want, wantSide)
+		}
+	}
+}
+
+// TestKeyIndexHash checks the index hash of flow keys: equal keys hash
+// equally in one table whatever their zone, every field changes it, and
+// two tables hash differently.
+func TestKeyIndexHash(t *testing.T) {
+	h1, h2 := keyHasher(maphash.MakeSeed()), keyHasher(maphash.MakeSeed())
+	v4, _ := NewKey(TCP, netip.MustParseAddr("10.0.2.15"), 49712, netip.MustParseAddr("10.0.2.16"), 135)
+	v6, _ := NewKey(TCP, netip.MustParseAddr("fe80::1"), 49712, netip.MustParseAddr("fe80::2"), 135)
+	for _, k := range []Key{v4, v6} {
+		h := h1(k)
+		if h1(k) != h {
+			t.Fatalf("%v: hash not stable", k)
+		}
+		if h2(k) == h {
+			t.Fatalf("%v: two seeds, one hash", k)
+		}
+		for i, mod := range []func(*Key){
+			func(k *Key) { k.Proto = UDP },
+			func(k *Key) { k.PortA++ },
+			func(k *Key) { k.PortB++ },
+			func(k *Key) { k.A = k.A.Next() },
+			func(k *Key) { k.B = k.B.Prev() },
+			func(k *Key) { k.A, k.B = k.B, k.A },
+		} {
+			k2 := k
+			mod(&k2)
+			if h1(k2) == h {
+				t.Errorf("%v: change %d does not change the hash", k, i)
+			}
+		}
+	}
+	z := v6
+	z.A = z.A.WithZone("eth0")
+	if z == v6 || h1(z) != h1(v6) {
+		t.Fatal("zones are hashed")
 	}
 }

@@ -2,6 +2,7 @@ package flow
 
 import (
 	"errors"
+	"hash/maphash"
 	"iter"
 	"math"
 	"time"
@@ -75,6 +76,14 @@ type Config[K comparable, V any] struct {
 	// Evict, if set, is called when an entry leaves the table, before its
 	// slot can be reused: flush what the value holds here.
 	Evict func(k K, v *V, why Reason)
+	// Hash, if set, hashes keys for the table's index. Equal keys must
+	// hash equally, and the hash must depend on seed, a random value New
+	// draws for each table, so that whoever chooses the keys cannot tell
+	// which of them collide (hash/maphash's Bytes, String and Comparable
+	// do). A weak hash makes lookups slow, never wrong. Nil selects the
+	// built-in hash: a specialised one for [Key], [maphash.Comparable] for
+	// other key types.
+	Hash func(seed maphash.Seed, k K) uint64
 }
 
 // Stats counts what a table did. Expired+Evicted+Removed+Flushed entries
@@ -95,14 +104,16 @@ type Stats struct {
 // its hooks must not call back into it: doing so panics.
 type Table[K comparable, V any] struct {
 	cfg   Config[K, V]
-	idle  int64 // cfg.Idle in nanoseconds
-	idx   map[K]int32
+	idle  int64          // cfg.Idle in nanoseconds
+	hash  func(K) uint64 // seeded for this table
+	idx   index
 	slots []slot[K, V]
 	head  int32 // most recently used entry, or -1
 	tail  int32 // least recently used entry, or -1
 	free  int32 // first free slot (linked through next), or -1
 	// memo is the slot of the last Get, or -1: consecutive packets of one
-	// conversation (a request and its ACK, a burst of segments) skip the map.
+	// conversation (a request and its ACK, a burst of segments) skip the
+	// hash and the index.
 	memo  int32
 	n     int
 	now   int64 // capture clock: the latest time seen, in Unix nanoseconds
@@ -114,18 +125,25 @@ type slot[K comparable, V any] struct {
 	key        K
 	last       int64 // capture time of the last touch
 	prev, next int32
+	tag        uint32 // the key's index tag (low 32 bits of its hash)
 	val        V
 }
 
-// New returns a table with every slot allocated.
+// New returns a table with every slot and its whole index allocated, and
+// draws the table's hash seed.
 func New[K comparable, V any](cfg Config[K, V]) (*Table[K, V], error) {
 	if cfg.Max < 1 || cfg.Max > MaxEntries || cfg.Idle < 0 {
+		return nil, ErrConfig
+	}
+	icap := indexCap(cfg.Max)
+	if icap == 0 {
 		return nil, ErrConfig
 	}
 	t := &Table[K, V]{
 		cfg:   cfg,
 		idle:  int64(cfg.Idle),
-		idx:   make(map[K]int32, cfg.Max),
+		hash:  hasher(cfg.Hash, maphash.MakeSeed()),
+		idx:   newIndex(icap),
 		slots: make([]slot[K, V], cfg.Max),
 		head:  -1,
 		tail:  -1,
@@ -139,6 +157,37 @@ func New[K comparable, V any](cfg Config[K, V]) (*Table[K, V], error) {
 	t.slots[len(t.slots)-1].next = -1
 	t.free = 0
 	return t, nil
+}
+
+// hasher returns the table's index hash: h with the table's seed, or the
+// built-in hash for K.
+func hasher[K comparable](h func(maphash.Seed, K) uint64, seed maphash.Seed) func(K) uint64 {
+	if h != nil {
+		return func(k K) uint64 { return h(seed, k) }
+	}
+	// When K is Key, keyHasher's function has exactly the wanted type.
+	var k K
+	if _, ok := any(k).(Key); ok {
+		return any(keyHasher(seed)).(func(K) uint64)
+	}
+	return func(k K) uint64 { return maphash.Comparable(seed, k) }
+}
+
+// find returns the slot holding k, whose hash has the low 32 bits tag, or
+// -1.
+func (t *Table[K, V]) find(k K, tag uint32) int32 {
+	x := &t.idx
+	for p := tag & x.mask; ; p = (p + 1) & x.mask {
+		e := x.pos[p]
+		if e == 0 {
+			return -1
+		}
+		if entryTag(e) == tag {
+			if i := entrySlot(e); t.slots[i].key == k {
+				return i
+			}
+		}
+	}
 }
 
 // Len returns the number of entries.
@@ -189,7 +238,8 @@ func (t *Table[K, V]) Get(k K, now time.Time) (v *V, created bool) {
 		t.moveToFront(i)
 		return &s.val, false
 	}
-	if i, ok := t.idx[k]; ok {
+	tag := uint32(t.hash(k))
+	if i := t.find(k, tag); i >= 0 {
 		t.stats.Hits++
 		s := &t.slots[i]
 		s.last = t.now
@@ -208,8 +258,9 @@ func (t *Table[K, V]) Get(k K, now time.Time) (v *V, created bool) {
 	t.free = s.next
 	s.key = k
 	s.last = t.now
+	s.tag = tag
 	t.pushFront(i)
-	t.idx[k] = i
+	t.idx.insert(tag, i)
 	t.memo = i
 	t.n++
 	t.stats.Created++
@@ -223,7 +274,7 @@ func (t *Table[K, V]) Get(k K, now time.Time) (v *V, created bool) {
 
 // Peek returns the value for k without creating or touching it.
 func (t *Table[K, V]) Peek(k K) (*V, bool) {
-	if i, ok := t.idx[k]; ok {
+	if i := t.find(k, uint32(t.hash(k))); i >= 0 {
 		return &t.slots[i].val, true
 	}
 	return nil, false
@@ -233,11 +284,11 @@ func (t *Table[K, V]) Peek(k K) (*V, bool) {
 // it was present.
 func (t *Table[K, V]) Remove(k K) bool {
 	t.enter()
-	i, ok := t.idx[k]
-	if ok {
+	i := t.find(k, uint32(t.hash(k)))
+	if i >= 0 {
 		t.drop(i, Removed)
 	}
-	return ok
+	return i >= 0
 }
 
 // Expire advances the capture clock to now and removes up to max entries
@@ -268,10 +319,11 @@ func (t *Table[K, V]) expire(max int) int {
 // Flush removes every entry, least recently used first, running Evict with
 // Flushed on each (at the end of a capture).
 //
-// The index is cleared at once rather than entry by entry (a map with
-// thousands of deletions behind it is slower than a cleared one).
+// The index is cleared at once when the table is more than a sixteenth
+// full, entry by entry otherwise.
 func (t *Table[K, V]) Flush() {
 	t.enter()
+	bulk := t.n > len(t.idx.pos)/16
 	var zero K
 	for i := t.tail; i >= 0; {
 		s := &t.slots[i]
@@ -281,6 +333,9 @@ func (t *Table[K, V]) Flush() {
 			t.busy = false
 		}
 		t.stats.Flushed++
+		if !bulk {
+			t.idx.remove(s.tag, i)
+		}
 		prev := s.prev
 		s.key = zero
 		s.prev = -1
@@ -288,7 +343,9 @@ func (t *Table[K, V]) Flush() {
 		t.free = i
 		i = prev
 	}
-	clear(t.idx)
+	if bulk {
+		t.idx.clear()
+	}
 	t.head, t.tail, t.n, t.memo = -1, -1, 0, -1
 }
 
@@ -325,7 +382,7 @@ func (t *Table[K, V]) drop(i int32, why Reason) {
 	case Flushed:
 		t.stats.Flushed++
 	}
-	delete(t.idx, s.key)
+	t.idx.remove(s.tag, i)
 	if t.memo == i {
 		t.memo = -1
 	}
