@@ -69,6 +69,15 @@ func (c *Conn) Stats() Stats {
 	return s
 }
 
+// Progress returns the Segments, Bytes and BadHeaders counters of Stats
+// (summed over both directions) without building the rest: the three a
+// caller needs, per segment, to judge whether a conversation carries its
+// protocol at all.
+func (c *Conn) Progress() (segments, bytes, badHeaders uint64) {
+	a, b := &c.dir[Client].stats, &c.dir[Server].stats
+	return a.Segments + b.Segments, a.Bytes + b.Bytes, a.BadHeaders + b.BadHeaders
+}
+
 func (c *Conn) roleOf(side flow.Side) Role {
 	if side == c.server {
 		return Server
@@ -77,7 +86,10 @@ func (c *Conn) roleOf(side flow.Side) Role {
 }
 
 func (c *Conn) emit(h Handler, k EventKind, from Role, frame uint64, t time.Time, syn uint64) {
-	c.ev = Event{Kind: k, From: from, Frame: frame, Time: t, SynFrame: syn}
+	// Field by field, every field (TestEventFields lists them): a
+	// composite literal went through a temporary.
+	e := &c.ev
+	e.Kind, e.From, e.Frame, e.Time, e.SynFrame = k, from, frame, t, syn
 	if h != nil {
 		h.Event(&c.ev)
 	}
@@ -99,12 +111,13 @@ func (c *Conn) Control(from flow.Side, seg *Segment, h Handler) {
 }
 
 func (c *Conn) segment(from flow.Side, seg *Segment, h Handler, feed bool) {
+	k := sink{conn: h} // the streams deliver PDUs to h as it is
 	f := seg.Flags
 	if f&SYN != 0 {
 		if f&ACK == 0 {
-			c.syn(from, seg, h, feed)
+			c.syn(from, seg, h, &k, feed)
 		} else {
-			c.synAck(from, seg, h, feed)
+			c.synAck(from, seg, h, &k, feed)
 		}
 		return
 	}
@@ -116,7 +129,7 @@ func (c *Conn) segment(from flow.Side, seg *Segment, h Handler, feed bool) {
 	}
 	r := c.roleOf(from)
 	if f&RST != 0 {
-		c.rst(r, seg, h, feed)
+		c.rst(r, seg, h, &k, feed)
 		return
 	}
 	if c.state == StateSynSent && len(seg.Payload) > 0 {
@@ -127,9 +140,9 @@ func (c *Conn) segment(from flow.Side, seg *Segment, h Handler, feed bool) {
 	}
 	if feed {
 		if f&ACK != 0 {
-			c.dir[r.Other()].Ack(seg.Ack, h)
+			c.dir[r.Other()].ack(seg.Ack, &k)
 		}
-		c.dir[r].Push(seg, h)
+		c.dir[r].push(seg, &k)
 	}
 	if f&FIN != 0 && !c.fin[r] && c.state != StateClosed {
 		c.fin[r] = true
@@ -142,11 +155,11 @@ func (c *Conn) segment(from flow.Side, seg *Segment, h Handler, feed bool) {
 	}
 }
 
-func (c *Conn) syn(from flow.Side, seg *Segment, h Handler, feed bool) {
+func (c *Conn) syn(from flow.Side, seg *Segment, h Handler, k *sink, feed bool) {
 	if c.state != StateNew {
 		if c.source != RoleFromHint && from != c.server && seg.Seq == c.clientISN {
 			if feed {
-				c.dir[Client].Push(seg, h) // retransmitted SYN: counted, nothing new
+				c.dir[Client].push(seg, k) // retransmitted SYN: counted, nothing new
 			}
 			return
 		}
@@ -163,11 +176,11 @@ func (c *Conn) syn(from flow.Side, seg *Segment, h Handler, feed bool) {
 	c.synFrame, c.synTime, c.clientISN = seg.Frame, seg.Time, seg.Seq
 	c.emit(h, EvSYN, Client, seg.Frame, seg.Time, 0)
 	if feed {
-		c.dir[Client].Push(seg, h)
+		c.dir[Client].push(seg, k)
 	}
 }
 
-func (c *Conn) synAck(from flow.Side, seg *Segment, h Handler, feed bool) {
+func (c *Conn) synAck(from flow.Side, seg *Segment, h Handler, k *sink, feed bool) {
 	switch {
 	case c.state == StateNew:
 		c.server, c.source = from, RoleFromSYNACK
@@ -183,11 +196,11 @@ func (c *Conn) synAck(from flow.Side, seg *Segment, h Handler, feed bool) {
 	// Otherwise a retransmitted SYN-ACK, or one from the client's side
 	// (simultaneous open): the stream counts it and moves on.
 	if feed {
-		c.dir[c.roleOf(from)].Push(seg, h)
+		c.dir[c.roleOf(from)].push(seg, k)
 	}
 }
 
-func (c *Conn) rst(r Role, seg *Segment, h Handler, feed bool) {
+func (c *Conn) rst(r Role, seg *Segment, h Handler, k *sink, feed bool) {
 	switch c.state {
 	case StateSynSent:
 		c.answered = true
@@ -200,10 +213,10 @@ func (c *Conn) rst(r Role, seg *Segment, h Handler, feed bool) {
 		c.emit(h, EvReset, r, seg.Frame, seg.Time, 0)
 	}
 	if feed {
-		c.dir[r].Push(seg, h)
+		c.dir[r].push(seg, k)
 	}
-	c.dir[r.Other()].Close(h)
-	c.dir[r].Close(h)
+	c.dir[r.Other()].close(k)
+	c.dir[r].close(k)
 	c.state = StateClosed
 }
 
@@ -212,8 +225,9 @@ func (c *Conn) rst(r Role, seg *Segment, h Handler, feed bool) {
 // connection leaves the flow table or the capture ends. A SYN still
 // unanswered is reported as EvNoAnswer (once).
 func (c *Conn) Flush(h Handler) {
-	c.dir[Client].Flush(h)
-	c.dir[Server].Flush(h)
+	k := sink{conn: h}
+	c.dir[Client].flush(&k)
+	c.dir[Server].flush(&k)
 	if c.state == StateSynSent && !c.answered {
 		c.answered = true
 		c.emit(h, EvNoAnswer, Client, c.synFrame, c.synTime, c.synFrame)

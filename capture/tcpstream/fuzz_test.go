@@ -199,6 +199,12 @@ func FuzzStream(f *testing.F) {
 	f.Add(encodeFuzz([4]byte{1, 4, 4, 4}, []fop{{side: flow.SideA, flags: SYN}, {side: flow.SideB, flags: RST | ACK, ackDelta: 1}}))
 	f.Add(encodeFuzz([4]byte{1, 4, 4, 4}, []fop{{side: flow.SideA, flags: SYN}, {side: flow.SideB, flags: SYN | ACK, ackDelta: 1},
 		{side: flow.SideA, flags: ACK, payload: lp[0]}, {side: flow.SideB, flags: RST}, {kind: 2, side: flow.SideA, delta: 3, payload: lp[1]}}))
+	// A bare FIN ahead of its data, then the data in order with more
+	// after the FIN (the in-order fast path must trim it).
+	fd := concat(genDCEPDUs(rng, 2, 16, 60, true))
+	f.Add(encodeFuzz([4]byte{1, 16, 2, 8}, []fop{{side: flow.SideA, flags: SYN},
+		{side: flow.SideA, flags: FIN | ACK, delta: int16(len(fd) - 20)},
+		{side: flow.SideA, flags: ACK, delta: -int16(len(fd) - 20 + 1), payload: fd}}))
 	for _, s := range captureSeeds(f) {
 		f.Add(s)
 		if len(s) >= fuzzConfigLen { // the same with a buffer pool

@@ -40,28 +40,39 @@ type Stream struct {
 	framer Framer
 	lim    Limits
 	role   Role
-	stats  Stats
+
+	pool  *Pool  // where buffers come from and go back to when empty; nil: kept
+	buf   []byte // len(buf) == cap(buf); only [lo,hi) and held ranges are meaningful
+	held  []span // out-of-order ranges above next: sorted, disjoint, not touching
+	marks []mark // which frames supplied the buffered bytes
+
+	notMore error     // the last framer error known not to be ErrNeedMore
+	ts      time.Time // time of the segment being (or last) pushed
+	pdu     PDU       // handed to the handler; lives here so that passing it does not allocate
+
+	cursor
+}
+
+// cursor is the per-connection state of a Stream that holds no pointers,
+// kept apart so that Reset clears it as one block of memory, with no write
+// barriers and no copy through a temporary (clearing the whole Stream as one
+// composite literal took about 160 instructions per stream, more than
+// pushing an in-order segment).
+type cursor struct {
+	stats Stats
 
 	state     streamState
 	isn       uint32 // sequence number of position 0
 	pos0      int64  // position of buf[0]
-	buf       []byte // len(buf) == cap(buf); only [lo,hi) and held ranges are meaningful
 	lo, hi    int
-	held      []span // out-of-order ranges above next: sorted, disjoint, not touching
-	marks     []mark // which frames supplied the buffered bytes
-	want      int    // length the framer reported for the incomplete PDU at lo, 0 if unknown
-	resync    bool   // framing lost: scanning for a plausible header
-	afterGap  bool   // bytes lost or skipped since the last PDU
+	want      int  // length the framer reported for the incomplete PDU at lo, 0 if unknown
+	resync    bool // framing lost: scanning for a plausible header
+	afterGap  bool // bytes lost or skipped since the last PDU
 	hasFin    bool
-	finPos    int64 // position of the FIN (one past the last data byte)
 	midstream bool  // anchored by data rather than by a SYN
-	notMore   error // the last framer error known not to be ErrNeedMore
+	finPos    int64 // position of the FIN (one past the last data byte)
 
-	pool *Pool // where buffers come from and go back to when empty; nil: kept
-
-	frame uint64    // frame of the segment being (or last) pushed
-	ts    time.Time // its time
-	pdu   PDU       // handed to the handler; lives here so that passing it does not allocate
+	frame uint64 // frame of the segment being (or last) pushed
 }
 
 // NewStream returns a stream that frames with f within lim.
@@ -75,19 +86,27 @@ func NewStream(f Framer, lim Limits) *Stream {
 // a stream reused from a flow table slot does not allocate again), or, with
 // a Pool, giving them back to it.
 func (s *Stream) Reset(f Framer, lim Limits) {
-	lim = lim.normalized()
+	// s.lim is zero (a Stream never reset) or normalized, and normalizing
+	// is idempotent: limits equal to the current ones need no work.
+	if lim != s.lim || lim.MaxBuffered == 0 {
+		lim = lim.normalized()
+	}
 	if s.pool != nil {
 		s.lo, s.hi, s.held = 0, 0, s.held[:0]
 		s.release()
 	}
-	buf, held, marks := s.buf, s.held[:0], s.marks[:0]
-	if len(buf) > lim.MaxBuffered {
-		buf = nil
+	if len(s.buf) > lim.MaxBuffered {
+		s.buf = nil
 	}
-	if cap(held) < lim.MaxHeld {
-		held = nil
+	if cap(s.held) < lim.MaxHeld {
+		s.held = nil
+	} else {
+		s.held = s.held[:0]
 	}
-	*s = Stream{framer: f, lim: lim, role: s.role, buf: buf, held: held, marks: marks, pool: s.pool}
+	s.marks = s.marks[:0]
+	s.framer, s.lim = f, lim
+	s.notMore, s.ts, s.pdu = nil, time.Time{}, PDU{}
+	s.cursor = cursor{}
 }
 
 // Stats returns the stream's counters.
@@ -134,6 +153,29 @@ func (s *Stream) posOf(seq uint32) int64 {
 // a RST ends it at once. Either way, held data is framed past its holes and
 // an incomplete PDU left at the end is discarded (counted in Skipped).
 func (s *Stream) Push(seg *Segment, h PDUHandler) {
+	k := sink{pdu: h}
+	s.push(seg, &k)
+}
+
+// sink is where a stream delivers PDUs: the Handler of its Conn, or the
+// PDUHandler given to one of its exported methods. Carrying whichever was
+// given saves converting a Conn's Handler to a PDUHandler at each call into
+// a stream (an interface-table lookup of about 20 instructions, of some 300
+// per segment). A sink lives on its creator's stack.
+type sink struct {
+	conn Handler
+	pdu  PDUHandler
+}
+
+func (k *sink) deliver(p *PDU) {
+	if k.conn != nil {
+		k.conn.PDU(p)
+	} else if k.pdu != nil {
+		k.pdu.PDU(p)
+	}
+}
+
+func (s *Stream) push(seg *Segment, h *sink) {
 	n := len(seg.Payload)
 	s.stats.Segments++
 	s.stats.Bytes += uint64(n)
@@ -146,7 +188,7 @@ func (s *Stream) Push(seg *Segment, h PDUHandler) {
 	if f&RST != 0 {
 		s.stats.Ignored += uint64(n)
 		if s.state == stOpen {
-			s.Close(h)
+			s.close(h)
 		}
 		s.state = stClosed
 		return
@@ -176,15 +218,28 @@ func (s *Stream) Push(seg *Segment, h PDUHandler) {
 		s.hasFin, s.finPos = true, end
 	}
 	if n > 0 {
-		s.insert(p, seg.Payload, h)
+		if p == s.next() && s.lo == s.hi && len(s.held) == 0 && p >= 0 && (!s.hasFin || end <= s.finPos) {
+			// In order with nothing buffered or held, nothing to trim:
+			// what insert would do, without its checks.
+			s.inOrder(p, seg.Payload, h)
+		} else {
+			s.insert(p, seg.Payload, h)
+		}
 	}
 	s.checkFin(h)
 }
 
-// checkFin ends the stream once every byte before its FIN is in.
-func (s *Stream) checkFin(h PDUHandler) {
-	if s.hasFin && s.state == stOpen && s.next() >= s.finPos {
-		s.Close(h)
+// checkFin ends the stream once every byte before its FIN is in. The test
+// of hasFin is inlined into the callers; the rest runs for a FIN only.
+func (s *Stream) checkFin(h *sink) {
+	if s.hasFin {
+		s.finIn(h)
+	}
+}
+
+func (s *Stream) finIn(h *sink) {
+	if s.state == stOpen && s.next() >= s.finPos {
+		s.close(h)
 	}
 }
 
@@ -194,15 +249,33 @@ func (s *Stream) checkFin(h PDUHandler) {
 // the capture: the hole is declared lost at once rather than when a bound is
 // hit. An acknowledgement of the FIN ends the stream the same way.
 func (s *Stream) Ack(ack uint32, h PDUHandler) {
-	if s.state != stOpen || (len(s.held) == 0 && !s.hasFin) {
-		return
+	if s.acking() {
+		k := sink{pdu: h}
+		s.ackHeld(ack, &k)
 	}
+}
+
+// ack is Ack for a Conn.
+func (s *Stream) ack(ack uint32, h *sink) {
+	if s.acking() {
+		s.ackHeld(ack, h)
+	}
+}
+
+// acking reports whether an acknowledgement can change anything. Most find
+// nothing held and no FIN: this test is inlined into the callers, the rest
+// (ackHeld) is not.
+func (s *Stream) acking() bool {
+	return s.state == stOpen && (len(s.held) > 0 || s.hasFin)
+}
+
+func (s *Stream) ackHeld(ack uint32, h *sink) {
 	a := s.posOf(ack)
 	if d := a - s.next(); d > maxJump || d < -maxJump {
 		return
 	}
 	if s.hasFin && a > s.finPos {
-		s.Close(h)
+		s.close(h)
 		return
 	}
 	for len(s.held) > 0 && a >= s.held[0].start {
@@ -216,9 +289,21 @@ func (s *Stream) Ack(ack uint32, h PDUHandler) {
 // the stream has gone idle, or the capture ended). The stream stays open:
 // data that arrives later resynchronises.
 func (s *Stream) Flush(h PDUHandler) {
-	if s.state != stOpen {
-		return
+	if s.state == stOpen {
+		k := sink{pdu: h}
+		s.flushOpen(&k)
 	}
+}
+
+// flush is Flush for a Conn. The test is inlined: a stream that never
+// opened, or closed, costs no call.
+func (s *Stream) flush(h *sink) {
+	if s.state == stOpen {
+		s.flushOpen(h)
+	}
+}
+
+func (s *Stream) flushOpen(h *sink) {
 	for len(s.held) > 0 {
 		s.skipTo(s.held[0].start, h)
 	}
@@ -233,7 +318,12 @@ func (s *Stream) Flush(h PDUHandler) {
 
 // Close flushes the stream and ends it: later data is ignored.
 func (s *Stream) Close(h PDUHandler) {
-	s.Flush(h)
+	k := sink{pdu: h}
+	s.close(&k)
+}
+
+func (s *Stream) close(h *sink) {
+	s.flush(h)
 	if s.state == stOpen && s.hasFin && s.finPos > s.next() {
 		s.countGap(s.finPos - s.next())
 	}
@@ -247,7 +337,7 @@ func (s *Stream) anchor(isn uint32) {
 }
 
 // insert accepts payload d at position p.
-func (s *Stream) insert(p int64, d []byte, h PDUHandler) {
+func (s *Stream) insert(p int64, d []byte, h *sink) {
 	if p < 0 { // before the stream's first byte (it started mid-conversation)
 		k := min(-p, int64(len(d)))
 		s.stats.Ignored += uint64(k)
@@ -268,19 +358,7 @@ func (s *Stream) insert(p int64, d []byte, h PDUHandler) {
 		}
 		if p == next && len(s.held) == 0 {
 			if s.lo == s.hi {
-				// Fast path: frame straight from the segment, keep
-				// only an incomplete tail.
-				k := s.frameSegment(d, p, h)
-				d, p = d[k:], p+int64(k)
-				s.pos0, s.lo, s.hi = p, 0, 0
-				s.marks = s.marks[:0]
-				if len(d) > 0 {
-					s.ensure(p + int64(len(d)))
-					s.hi = copy(s.buf, d)
-					s.addMark(p)
-				} else {
-					s.release()
-				}
+				s.inOrder(p, d, h)
 				return
 			}
 			// An incomplete PDU is buffered: copy only what it needs.
@@ -330,29 +408,44 @@ func (s *Stream) insert(p int64, d []byte, h PDUHandler) {
 	}
 }
 
-// frameSegment cuts PDUs from a segment's payload d, which starts at the
-// next expected position p with nothing buffered, and returns how many bytes
-// it consumed (delivered or skipped while resynchronising).
-func (s *Stream) frameSegment(d []byte, p int64, h PDUHandler) int {
+// inOrder is the fast path: d starts at the next expected position p with
+// nothing buffered or held. PDUs are cut and delivered straight from the
+// segment's bytes; only an incomplete tail is copied to the buffer. A
+// segment of whole PDUs touches no buffer.
+func (s *Stream) inOrder(p int64, d []byte, h *sink) {
 	k := 0
 	for k < len(d) {
-		n := s.step(d[k:])
-		switch {
-		case n > 0:
-			s.emit(h, d[k:k+n], p+int64(k), false)
-			k += n
-		case n < 0:
-			k += -n
-			s.stats.Skipped += uint64(-n)
-		default:
-			return k
+		b := d[k:]
+		n, err := s.framer(b)
+		if err != nil || n <= 0 || n > s.lim.MaxPDU || n > len(b) {
+			// Anything but a whole PDU: step's judgement.
+			if n = s.judge(b, n, err); n == 0 {
+				break
+			}
+			if n < 0 {
+				k += -n
+				s.stats.Skipped += uint64(-n)
+				continue
+			}
 		}
+		s.want = 0
+		s.emit(h, b[:n], p+int64(k), false)
+		k += n
 	}
-	return k
+	d, p = d[k:], p+int64(k)
+	s.pos0, s.lo, s.hi = p, 0, 0
+	s.marks = s.marks[:0]
+	if len(d) > 0 {
+		s.ensure(p + int64(len(d)))
+		s.hi = copy(s.buf, d)
+		s.addMark(p)
+	} else {
+		s.release()
+	}
 }
 
 // drain cuts PDUs from the in-order bytes in the buffer.
-func (s *Stream) drain(h PDUHandler) {
+func (s *Stream) drain(h *sink) {
 	for s.lo < s.hi {
 		b := s.buf[s.lo:s.hi]
 		n := s.step(b)
@@ -377,6 +470,11 @@ func (s *Stream) drain(h PDUHandler) {
 // PDU (k is 1 unless the framer said more, see Framer).
 func (s *Stream) step(b []byte) int {
 	n, err := s.framer(b)
+	return s.judge(b, n, err)
+}
+
+// judge is step given the framer's answer (n, err) for b.
+func (s *Stream) judge(b []byte, n int, err error) int {
 	skip := 1
 	switch {
 	case err == nil && n > 0 && n <= s.lim.MaxPDU:
@@ -426,9 +524,11 @@ func (s *Stream) needMore(err error) bool {
 }
 
 // emit hands one PDU to h.
-func (s *Stream) emit(h PDUHandler, b []byte, pos int64, copied bool) {
+func (s *Stream) emit(h *sink, b []byte, pos int64, copied bool) {
+	// Every field of the PDU is assigned, one by one: a composite literal
+	// went through a temporary (TestPDUFields lists the fields).
 	p := &s.pdu
-	*p = PDU{Data: b, Seq: s.isn + uint32(pos), From: s.role, Copied: copied, AfterGap: s.afterGap}
+	p.Data, p.Seq, p.From, p.Copied, p.AfterGap = b, s.isn+uint32(pos), s.role, copied, s.afterGap
 	if copied {
 		p.FirstFrame, p.LastFrame, p.Time = s.frames(pos, pos+int64(len(b)))
 		s.stats.Copied++
@@ -442,15 +542,13 @@ func (s *Stream) emit(h PDUHandler, b []byte, pos int64, copied bool) {
 	s.afterGap = false
 	s.stats.PDUs++
 	s.stats.PDUBytes += uint64(len(b))
-	if h != nil {
-		h.PDU(p)
-	}
+	h.deliver(p)
 	p.Data = nil
 }
 
 // skipOldest declares the oldest hole lost to make room for data at p: the
 // stream resumes at the first held range, or at p when nothing is held.
-func (s *Stream) skipOldest(p int64, h PDUHandler) {
+func (s *Stream) skipOldest(p int64, h *sink) {
 	if len(s.held) > 0 {
 		s.skipTo(s.held[0].start, h)
 		return
@@ -462,7 +560,7 @@ func (s *Stream) skipOldest(p int64, h PDUHandler) {
 // discards the incomplete PDU before them, and resumes framing at `to` (the
 // start of the first held range, or any position when nothing is held) in
 // resynchronisation mode.
-func (s *Stream) skipTo(to int64, h PDUHandler) {
+func (s *Stream) skipTo(to int64, h *sink) {
 	s.countGap(to - s.next())
 	s.stats.Skipped += uint64(s.hi - s.lo)
 	s.want = 0
