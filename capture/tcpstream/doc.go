@@ -41,7 +41,10 @@
 // it is empty, so that many idle connections hold no buffers;
 // TestPoolSameResult checks that a pool changes no PDU, frame number or
 // counter, and TestPoolNoAllocs that pooled connections allocate nothing
-// once the pool is warm.
+// once the pool is warm. An in-order segment of whole PDUs with nothing
+// buffered is framed straight from its bytes and touches no buffer: a
+// pooled conversation of such segments borrows none
+// (TestInOrderTouchesNoBuffer).
 //
 // # Security
 //

@@ -126,3 +126,34 @@ func TestFinBeforeData(t *testing.T) {
 		}
 	}
 }
+
+// TestInOrderTouchesNoBuffer: a conversation whose segments each carry
+// whole PDUs, in order, is framed straight from the segments: a pooled
+// Conn never borrows a buffer, and nothing is copied.
+func TestInOrderTouchesNoBuffer(t *testing.T) {
+	pdus := genDCEPDUs(rand.New(rand.NewSource(6)), 8, 16, 3000, true)
+	pool := NewPool(0)
+	c := NewConn(dceFramer, Limits{}, flow.SideB)
+	c.SetPool(pool)
+	var h counter
+	cs, ss := uint32(1000), uint32(5000)
+	c.Segment(flow.SideA, &Segment{Seq: cs - 1, Flags: SYN}, &h)
+	c.Segment(flow.SideB, &Segment{Seq: ss - 1, Ack: cs, Flags: SYN | ACK}, &h)
+	for i, p := range pdus {
+		if i%2 == 0 {
+			c.Segment(flow.SideA, &Segment{Seq: cs, Ack: ss, Flags: ACK | PSH, Payload: p}, &h)
+			cs += uint32(len(p))
+		} else {
+			c.Segment(flow.SideB, &Segment{Seq: ss, Ack: cs, Flags: ACK | PSH, Payload: p}, &h)
+			ss += uint32(len(p))
+		}
+	}
+	c.Segment(flow.SideA, &Segment{Seq: cs, Ack: ss, Flags: ACK | FIN}, &h)
+	c.Segment(flow.SideB, &Segment{Seq: ss, Ack: cs + 1, Flags: ACK | FIN}, &h)
+	if st := c.Stats(); st.PDUs != uint64(len(pdus)) || st.Copied != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	if ps := pool.Stats(); ps.Gets != 0 {
+		t.Fatalf("the in-order conversation borrowed buffers: %+v", ps)
+	}
+}
