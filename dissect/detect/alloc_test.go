@@ -119,3 +119,103 @@ func BenchmarkEvent(b *testing.B) {
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(evs)), "ns/event")
 	})
 }
+
+// TestFindingAllocs: a finding costs two allocations, the finding with its
+// rule's detail and its Detail sentence (fused-address and foreign-address
+// are reported once per binding and are covered by FuzzDetector instead).
+func TestFindingAllocs(t *testing.T) {
+	var n int
+	d := New(Config{}, func(*Finding) { n++ })
+	srv, ep := ap("10.0.0.1:135"), ap("10.0.0.1:49152")
+	frame := int64(0)
+	feed := func(e event.Event) {
+		frame++
+		e.Frame, e.FirstFrame, e.TimeNs = frame, frame, 1e18+frame*1e6
+		d.Event(&e)
+	}
+	answer := func(port uint16) {
+		feed(event.Event{Kind: event.KindBinding, Client: ap("10.0.0.9:2000"), Server: srv, FromServer: true, Transport: event.TCP,
+			Binding: bind(dissect.NcacnIPTCP, "10.0.0.1", port), BindingIface: samr, Source: event.SourceEPM, HasBinding: true})
+		d.Flush()
+	}
+	answer(49152)
+	answer(49153)
+	answer(49152) // both ports known now
+	client := uint16(3000)
+	tests := []struct {
+		name string
+		fn   func()
+	}{
+		{"endpoint-moved", func() { answer(49153); answer(49152) }},
+		{"stale-binding", func() {
+			client++
+			feed(event.Event{Kind: event.KindConnRefused, Client: netip.AddrPortFrom(netip.MustParseAddr("10.0.0.9"), client), Server: ep,
+				Transport: event.TCP})
+		}},
+		{"fault", func() {
+			feed(event.Event{Kind: event.KindPDU, Client: ap("10.0.0.9:2001"), Server: ap("10.0.0.3:1025"), FromServer: true,
+				Transport: event.TCP, PType: dissect.PTypeFault, Iface: samr, IfaceOK: true, Opnum: 6, OpnumOK: true, Status: 0x1c010002})
+		}},
+		{"server-reboot", func() {
+			feed(event.Event{Kind: event.KindPDU, Client: ap("10.0.0.9:2002"), Server: ap("10.0.0.1:1029"), FromServer: true,
+				Transport: event.UDP, PType: dissect.PTypeResponse, ServerBoot: uint32(frame)})
+		}},
+		{"malformed-tower", func() {
+			feed(event.Event{Kind: event.KindAnomaly, Client: ap("10.0.0.9:2000"), Server: srv, FromServer: true, Where: event.InTower,
+				Anomaly: dissect.Anomaly{Kind: dissect.AnomTowerLength}, Binding: bind(dissect.NcacnIPTCP, "10.0.0.1", 49152),
+				BindingIface: samr, HasBinding: true})
+		}},
+	}
+	// A CL endpoint for the reboot case.
+	feed(event.Event{Kind: event.KindBinding, Client: ap("10.0.0.9:2002"), Server: ap("10.0.0.1:1029"), FromServer: true,
+		Transport: event.UDP, Binding: bind(dissect.NcadgIPUDP, "10.0.0.1", 1029), BindingIface: samr, Source: event.SourceTraffic,
+		HasBinding: true})
+	for _, tt := range tests {
+		tt.fn() // warm up: counters, grown buffers
+		n = 0
+		allocs := testing.AllocsPerRun(50, tt.fn)
+		perRun := float64(n) / 51 // AllocsPerRun runs fn once more to warm up
+		if perRun < 1 {
+			t.Fatalf("%s: %.2f findings per run", tt.name, perRun)
+		}
+		t.Logf("%s: %.1f allocs, %.2f findings per run", tt.name, allocs, perRun)
+		if allocs > 2*perRun {
+			t.Errorf("%s: %.1f allocs for %.1f findings", tt.name, allocs, perRun)
+		}
+	}
+}
+
+// TestFusedAnomalyNoAllocs: the string-binding anomaly that follows a fused
+// binding (not a finding) reuses the binding's cached split.
+func TestFusedAnomalyNoAllocs(t *testing.T) {
+	d := New(Config{}, nil)
+	fused := bind(dissect.NcadgIPUDP, "157.61.239.61157.61.239.5", 1039)
+	e := event.Event{Kind: event.KindBinding, Frame: 1, Client: ap("157.61.239.9:1500"), Server: ap("157.61.239.5:135"),
+		FromServer: true, Transport: event.TCP, Binding: fused, BindingIface: remUnk, Source: event.SourceOXID, HasBinding: true}
+	d.Event(&e)
+	d.Flush()
+	a := e
+	a.Kind, a.Where, a.Anomaly = event.KindAnomaly, event.InStringBinding, dissect.Anomaly{Kind: dissect.AnomDCOMInvalidNetworkAddress}
+	if n := testing.AllocsPerRun(100, func() { d.Event(&a) }); n != 0 {
+		t.Errorf("%v allocs", n)
+	}
+	if r := d.bindingOf(&a); r == nil || !r.splitDone || r.splitN != 2 {
+		t.Fatalf("split not cached: %+v", r)
+	}
+	if st := d.Stats(); st.Findings != 1 { // the fused-address finding at Flush
+		t.Fatalf("%d findings", st.Findings)
+	}
+}
+
+func BenchmarkFusedAnomaly(b *testing.B) {
+	d := New(Config{}, nil)
+	fused := bind(dissect.NcadgIPUDP, "157.61.239.61157.61.239.5", 1039)
+	e := event.Event{Kind: event.KindBinding, Frame: 1, Client: ap("157.61.239.9:1500"), Server: ap("157.61.239.5:135"),
+		FromServer: true, Transport: event.TCP, Binding: fused, BindingIface: remUnk, Source: event.SourceOXID, HasBinding: true}
+	d.Event(&e)
+	e.Kind, e.Where, e.Anomaly = event.KindAnomaly, event.InStringBinding, dissect.Anomaly{Kind: dissect.AnomDCOMInvalidNetworkAddress}
+	b.ReportAllocs()
+	for b.Loop() {
+		d.Event(&e)
+	}
+}

@@ -21,8 +21,7 @@ func (d *Detector) anomaly(e *event.Event) {
 		rule = RuleMalformedTower
 		if a.Kind == dissect.AnomTowerIPv4Length && a.A >= 8 && a.A%4 == 0 {
 			if e.HasBinding {
-				srv := e.Server.Addr().Unmap()
-				if r := d.bindings.find(d.bindings.digest(srv, &e.BindingIface, &e.Binding), srv, &e.BindingIface, &e.Binding); r != nil {
+				if r := d.bindingOf(e); r != nil {
 					r.fusedTower = true
 				}
 			}
@@ -31,8 +30,15 @@ func (d *Detector) anomaly(e *event.Event) {
 	case e.Where == event.InStringBinding:
 		rule = RuleMalformedStringBinding
 		if a.Kind == dissect.AnomDCOMInvalidNetworkAddress && e.HasBinding {
-			var parts [dcom.MaxFusedParts]netip.Addr
-			if n := dcom.SplitFused(e.Binding.Addr.Bytes(), &parts); n >= 2 || n == dcom.FusedAmbiguous {
+			// The binding event came first: its record caches the split.
+			var n int
+			if r := d.bindingOf(e); r != nil {
+				n = r.fusedSplit()
+			} else {
+				var parts [dcom.MaxFusedParts]netip.Addr
+				n = dcom.SplitFused(e.Binding.Addr.Bytes(), &parts)
+			}
+			if n >= 2 || n == dcom.FusedAmbiguous {
 				return
 			}
 		}
@@ -41,17 +47,28 @@ func (d *Detector) anomaly(e *event.Event) {
 	default:
 		return
 	}
-	f := newFinding(rule, SeverityMedium, e)
+	f := new(Finding)
+	initFinding(f, rule, SeverityMedium, e)
 	f.Anomaly = a
 	f.Binding, f.HasBinding = e.Binding, e.HasBinding
 	if e.HasBinding {
 		f.Iface, f.IfaceOK, f.Source = e.BindingIface, true, e.Source
 	}
-	s := a.Kind.String() + " at offset " + itoa(int64(a.Off)) + " in a " + e.Where.String() + " from " + e.Server.String()
+	s := append(d.text[:0], a.Kind.String()...)
+	s = append(s, " at offset "...)
+	s = appendInt(s, int64(a.Off))
+	s = append(s, " in a "...)
+	s = append(s, e.Where.String()...)
+	s = append(s, " from "...)
+	s = appendAddrPort(s, e.Server)
 	if e.HasBinding {
-		s += " (binding " + e.Binding.String() + " for " + ifaceName(e.BindingIface) + ")"
+		s = append(s, " (binding "...)
+		s = e.Binding.AppendTo(s)
+		s = append(s, " for "...)
+		s = appendIface(s, e.BindingIface)
+		s = append(s, ')')
 	}
-	f.Detail = s
+	f.Detail = d.detail(s)
 	d.report(f)
 }
 

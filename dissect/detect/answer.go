@@ -143,11 +143,12 @@ func (d *Detector) judgeAddress(a *ansEnt, ents []ansEnt) {
 		if r.fusedReported || b.Addr.Len() == 0 {
 			return
 		}
-		var parts [dcom.MaxFusedParts]netip.Addr
-		np := dcom.SplitFused(b.Addr.Bytes(), &parts)
+		np := r.fusedSplit()
 		if np < 2 && np != dcom.FusedAmbiguous && !r.fusedTower {
 			return
 		}
+		var parts [dcom.MaxFusedParts]netip.Addr // reported once per binding: split again for the parts
+		dcom.SplitFused(b.Addr.Bytes(), &parts)
 		r.fusedReported = true
 		d.reportFused(a, parts[:max(np, 0)], np == dcom.FusedAmbiguous || (np < 2 && r.fusedTower), ents)
 		return
@@ -157,18 +158,25 @@ func (d *Detector) judgeAddress(a *ansEnt, ents []ansEnt) {
 	}
 	r.forReport = true
 	r.foreign = true
-	f := d.answerFinding(RuleForeignAddress, SeverityMedium, a)
-	f.Detail = "server " + r.srv.addr.String() + " advertises " + b.String() + " for " + ifaceName(r.key.iface) +
-		", an address it neither answered from nor lists alongside one of its own"
+	f := new(Finding)
+	d.initAnswerFinding(f, RuleForeignAddress, SeverityMedium, a)
+	s := append(d.text[:0], "server "...)
+	s = appendAddr(s, r.srv.addr)
+	s = append(s, " advertises "...)
+	s = b.AppendTo(s)
+	s = append(s, " for "...)
+	s = appendIface(s, r.key.iface)
+	s = append(s, ", an address it neither answered from nor lists alongside one of its own"...)
+	f.Detail = d.detail(s)
 	d.report(f)
 }
 
-func (d *Detector) answerFinding(rule Rule, sev Severity, a *ansEnt) *Finding {
+// initAnswerFinding fills a finding's common fields from an answer entry.
+func (d *Detector) initAnswerFinding(f *Finding, rule Rule, sev Severity, a *ansEnt) {
 	r := a.r
-	f := &Finding{Rule: rule, Severity: sev, Frame: a.frame, TimeNs: a.ns, Server: d.ans.key.server, Client: d.ans.key.client,
-		Iface: r.key.iface, IfaceOK: true, Binding: r.key.b, HasBinding: true, Source: d.ans.key.src}
+	f.Rule, f.Severity, f.Frame, f.TimeNs, f.Server, f.Client = rule, sev, a.frame, a.ns, d.ans.key.server, d.ans.key.client
+	f.Iface, f.IfaceOK, f.Binding, f.HasBinding, f.Source = r.key.iface, true, r.key.b, true, d.ans.key.src
 	f.AddEvidence(a.frame)
-	return f
 }
 
 func (d *Detector) reportFused(a *ansEnt, parts []netip.Addr, ambiguous bool, ents []ansEnt) {
@@ -177,34 +185,43 @@ func (d *Detector) reportFused(a *ansEnt, parts []netip.Addr, ambiguous bool, en
 	if r.key.b.Protseq == dissect.NcadgIPUDP {
 		sev = SeverityHigh
 	}
-	f := d.answerFinding(RuleFusedAddress, sev, a)
-	fd := &FusedDetail{Ambiguous: ambiguous, FromTower: r.fusedTower}
+	x := new(fusedFinding)
+	f, fd := &x.f, &x.d
+	d.initAnswerFinding(f, RuleFusedAddress, sev, a)
+	fd.Ambiguous, fd.FromTower = ambiguous, r.fusedTower
+	if len(parts) > 0 { // Parts stays nil without parts
+		fd.Parts = x.parts[:0:min(len(parts), len(x.parts))]
+	}
 	for _, p := range parts {
 		fp := FusedPart{Addr: p, AnsweredFrom: p == r.srv.addr}
 		fp.AdvertisedElsewhere = r.srv.owns(p) && p != r.srv.addr || listedElsewhere(r, p)
 		fd.Parts = append(fd.Parts, fp)
 	}
 	f.Fused = fd
-	s := r.key.b.String() + " from " + r.srv.addr.String() + " glues "
+	s := r.key.b.AppendTo(d.text[:0])
+	s = append(s, " from "...)
+	s = appendAddr(s, r.srv.addr)
+	s = append(s, " glues "...)
 	if len(parts) == 0 {
-		s += "addresses together in a way that cannot be split unambiguously"
+		s = append(s, "addresses together in a way that cannot be split unambiguously"...)
 	} else {
 		for i, p := range fd.Parts {
 			if i > 0 {
-				s += " and "
+				s = append(s, " and "...)
 			}
-			s += p.Addr.String()
+			s = appendAddr(s, p.Addr)
 			switch {
 			case p.AnsweredFrom:
-				s += " (the address it answered from)"
+				s = append(s, " (the address it answered from)"...)
 			case p.AdvertisedElsewhere:
-				s += " (advertised elsewhere by the same server)"
+				s = append(s, " (advertised elsewhere by the same server)"...)
 			default:
-				s += " (not seen elsewhere)"
+				s = append(s, " (not seen elsewhere)"...)
 			}
 		}
 	}
-	f.Detail = s + " into one network address (multihomed-server fault, KB 224460)"
+	s = append(s, " into one network address (multihomed-server fault, KB 224460)"...)
+	f.Detail = d.detail(s)
 	d.report(f)
 }
 
@@ -289,12 +306,24 @@ func (d *Detector) reportMove(old *binding, to *ansEnt) {
 	if ep := old.ep; ep != nil {
 		ep.staleClient = netip.AddrPort{} // a new move may be reported again
 	}
-	f := d.answerFinding(RuleEndpointMoved, SeverityLow, to)
-	f.Moved = &MovedDetail{Previous: old.key.b, PrevFirstFrame: old.first, PrevLastFrame: old.last,
-		PrevFirstTimeNs: old.firstNs, PrevTimeNs: old.lastNs}
+	x := new(movedFinding)
+	f, md := &x.f, &x.d
+	d.initAnswerFinding(f, RuleEndpointMoved, SeverityLow, to)
+	md.Previous = old.key.b
+	md.PrevFirstFrame, md.PrevLastFrame, md.PrevFirstTimeNs, md.PrevTimeNs = old.first, old.last, old.firstNs, old.lastNs
+	f.Moved = md
 	f.AddEvidence(old.first)
 	f.AddEvidence(old.last)
-	f.Detail = "server " + old.srv.addr.String() + " now maps " + ifaceName(old.key.iface) + " to " + to.r.key.b.String() +
-		"; frame " + itoa(old.last) + " had it at " + old.key.b.String()
+	s := append(d.text[:0], "server "...)
+	s = appendAddr(s, old.srv.addr)
+	s = append(s, " now maps "...)
+	s = appendIface(s, old.key.iface)
+	s = append(s, " to "...)
+	s = to.r.key.b.AppendTo(s)
+	s = append(s, "; frame "...)
+	s = appendInt(s, old.last)
+	s = append(s, " had it at "...)
+	s = old.key.b.AppendTo(s)
+	f.Detail = d.detail(s)
 	d.report(f)
 }

@@ -29,6 +29,7 @@ type Detector struct {
 
 	ans        answer
 	lastLookup lookupMark
+	text       []byte // scratch for findings' Detail sentences
 
 	stats Stats
 }
@@ -58,6 +59,7 @@ func New(cfg Config, emit func(*Finding)) *Detector {
 		endpoints: make(map[epkey]*endpoint),
 		faults:    make(map[faultKey]uint64),
 		ans:       answer{ents: make([]ansEnt, 0, cfg.MaxAnswer)},
+		text:      make([]byte, 0, 1024),
 	}
 }
 
@@ -110,14 +112,6 @@ func (d *Detector) event(e *event.Event) {
 	case event.KindAnomaly:
 		d.anomaly(e)
 	}
-}
-
-// finding starts a finding from an event's common fields.
-func newFinding(rule Rule, sev Severity, e *event.Event) *Finding {
-	f := &Finding{Rule: rule, Severity: sev, Frame: e.Frame, TimeNs: e.TimeNs, Server: e.Server, Client: e.Client}
-	f.AddEvidence(e.FirstFrame)
-	f.AddEvidence(e.Frame)
-	return f
 }
 
 func (d *Detector) report(f *Finding) {

@@ -65,8 +65,10 @@
 // The steady state allocates nothing: a known binding seen again, PDUs on
 // known endpoints, connection events, anomalies that are not findings.
 // TestNoAllocs enforces it with testing.AllocsPerRun == 0. Learning a new
-// server, interface or binding allocates, and so does every finding (they
-// are rare). Inventory allocates its snapshot.
+// server, interface or binding allocates, and so does every finding: twice,
+// one block for the finding and its rule's detail and one for its Detail
+// sentence, built in a reused buffer (TestFindingAllocs). Inventory
+// allocates its snapshot.
 //
 // # Security
 //

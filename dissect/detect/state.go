@@ -80,6 +80,12 @@ type binding struct {
 	fusedReported, forReport bool // fused-address / foreign-address emitted
 	foreign                  bool
 
+	// splitN caches dcom.SplitFused's count for key.b.Addr once splitDone:
+	// a pure function of the address that costs up to 45 literal parses
+	// per byte, asked again by each string-binding anomaly and answer.
+	splitN    int8
+	splitDone bool
+
 	moved      bool
 	movedFrame int64
 	movedNs    int64
@@ -171,6 +177,22 @@ func endpointOf(b *dissect.Binding, responder netip.Addr) (epkey, bool) {
 }
 
 func (r *binding) links() *lruLinks[binding] { return &r.lru }
+
+// fusedSplit returns dcom.SplitFused's count for r's address.
+func (r *binding) fusedSplit() int {
+	if !r.splitDone {
+		var parts [dcom.MaxFusedParts]netip.Addr
+		r.splitN, r.splitDone = int8(dcom.SplitFused(r.key.b.Addr.Bytes(), &parts)), true
+	}
+	return int(r.splitN)
+}
+
+// bindingOf returns the learned binding an event's binding fields name, or
+// nil.
+func (d *Detector) bindingOf(e *event.Event) *binding {
+	srv := e.Server.Addr().Unmap()
+	return d.bindings.find(d.bindings.digest(srv, &e.BindingIface, &e.Binding), srv, &e.BindingIface, &e.Binding)
+}
 
 // server returns the server for a, creating it (and evicting the least
 // recently used one when full).

@@ -128,8 +128,11 @@ func (d *Detector) boot(ep *endpoint, e *event.Event) {
 	case ep.boot == e.ServerBoot:
 		ep.bootFrame = e.Frame
 	default:
-		f := newFinding(RuleServerReboot, SeverityLow, e)
-		f.Reboot = &RebootDetail{OldBoot: ep.boot, NewBoot: e.ServerBoot, OldBootFrame: ep.bootFrame}
+		x := new(rebootFinding)
+		f := &x.f
+		initFinding(f, RuleServerReboot, SeverityLow, e)
+		x.d = RebootDetail{OldBoot: ep.boot, NewBoot: e.ServerBoot, OldBootFrame: ep.bootFrame}
+		f.Reboot = &x.d
 		f.AddEvidence(ep.bootFrame)
 		if r := ep.latest(); r != nil {
 			f.Iface, f.IfaceOK = r.key.iface, true
@@ -137,8 +140,15 @@ func (d *Detector) boot(ep *endpoint, e *event.Event) {
 		if e.IfaceOK {
 			f.Iface, f.IfaceOK = e.Iface, true
 		}
-		f.Detail = "connectionless server " + e.Server.String() + " changed its boot time from " + itoa(int64(ep.boot)) +
-			" to " + itoa(int64(e.ServerBoot)) + " (restarted after frame " + itoa(ep.bootFrame) + ")"
+		s := append(d.text[:0], "connectionless server "...)
+		s = appendAddrPort(s, e.Server)
+		s = append(s, " changed its boot time from "...)
+		s = appendInt(s, int64(ep.boot))
+		s = append(s, " to "...)
+		s = appendInt(s, int64(e.ServerBoot))
+		s = append(s, " (restarted after frame "...)
+		s = appendInt(s, ep.bootFrame)
+		f.Detail = d.detail(append(s, ')'))
 		ep.oldBoot, ep.hasOld = ep.boot, true
 		ep.boot, ep.bootFrame = e.ServerBoot, e.Frame
 		ep.staleClient = netip.AddrPort{}
@@ -153,42 +163,64 @@ func (d *Detector) stale(e *event.Event, ep *endpoint, r *binding, c StaleCause,
 		return
 	}
 	ep.staleClient, ep.staleFrame = e.Client, e.Frame
-	f := newFinding(RuleStaleBinding, SeverityHigh, e)
+	x := new(staleFinding)
+	f, sd := &x.f, &x.d
+	initFinding(f, RuleStaleBinding, SeverityHigh, e)
 	f.Iface, f.IfaceOK = r.key.iface, true
 	f.Binding, f.HasBinding = r.key.b, true
 	f.Source = firstSource(r.sources)
-	sd := &StaleDetail{Cause: c, LearnedFrame: r.first, LearnedTimeNs: r.firstNs, LearnedSources: r.sources,
-		FailureFrame: e.Frame, Status: status}
+	sd.Cause, sd.LearnedFrame, sd.LearnedTimeNs, sd.LearnedSources = c, r.first, r.firstNs, r.sources
+	sd.FailureFrame, sd.Status = e.Frame, status
 	f.AddEvidence(r.first)
 	if r.moved {
 		sd.Moved, sd.MovedFrame, sd.MovedTimeNs, sd.MovedTo = true, r.movedFrame, r.movedNs, r.movedTo
 		f.AddEvidence(r.movedFrame)
 	}
 	f.Stale = sd
-	s := r.key.b.String() + " for " + ifaceName(r.key.iface) + " (learned in frame " + itoa(r.first)
+	s := r.key.b.AppendTo(d.text[:0])
+	s = append(s, " for "...)
+	s = appendIface(s, r.key.iface)
+	s = append(s, " (learned in frame "...)
+	s = appendInt(s, r.first)
 	if sd.Moved {
-		s += ", moved to " + sd.MovedTo.String() + " in frame " + itoa(sd.MovedFrame)
+		s = append(s, ", moved to "...)
+		s = sd.MovedTo.AppendTo(s)
+		s = append(s, " in frame "...)
+		s = appendInt(s, sd.MovedFrame)
 	}
-	s += ") is stale: "
+	s = append(s, ") is stale: "...)
 	switch c {
 	case CauseTrafficAfterMove:
-		s += e.Client.String() + " still sent " + e.PType.String() + " to it"
+		s = appendAddrPort(s, e.Client)
+		s = append(s, " still sent "...)
+		s = append(s, e.PType.String()...)
+		s = append(s, " to it"...)
 	case CauseRefused:
-		s += "connection from " + e.Client.String() + " refused"
+		s = append(s, "connection from "...)
+		s = appendAddrPort(s, e.Client)
+		s = append(s, " refused"...)
 	case CauseUnreachable:
-		s += "ICMP destination unreachable for " + e.Client.String()
+		s = append(s, "ICMP destination unreachable for "...)
+		s = appendAddrPort(s, e.Client)
 	case CauseBindRejected:
-		s += "bind rejected (" + dissect.ProviderReason(status).String() + ")"
+		s = append(s, "bind rejected ("...)
+		s = append(s, dissect.ProviderReason(status).String()...)
+		s = append(s, ')')
 	case CauseBindNak:
-		s += "bind_nak (" + dissect.RejectReason(status).String() + ")"
+		s = append(s, "bind_nak ("...)
+		s = append(s, dissect.RejectReason(status).String()...)
+		s = append(s, ')')
 	case CauseNocall:
-		s += "nocall (the server does not know the call)"
+		s = append(s, "nocall (the server does not know the call)"...)
 	case CauseOldBoot:
-		s += "request carries the old boot time " + itoa(int64(status))
+		s = append(s, "request carries the old boot time "...)
+		s = appendInt(s, int64(status))
 	default:
-		s += e.PType.String() + " " + string(dissect.AppendStatus(nil, status))
+		s = append(s, e.PType.String()...)
+		s = append(s, ' ')
+		s = dissect.AppendStatus(s, status)
 	}
-	f.Detail = s
+	f.Detail = d.detail(s)
 	d.report(f)
 }
 
@@ -219,7 +251,9 @@ func (d *Detector) fault(e *event.Event) {
 	if st, _ := staleStatus(e.Status); st && e.PType != dissect.PTypeBindNak {
 		sev = SeverityLow
 	}
-	f := newFinding(RuleFault, sev, e)
+	x := new(faultFinding)
+	f, fd := &x.f, &x.d
+	initFinding(f, RuleFault, sev, e)
 	f.Iface, f.IfaceOK = e.Iface, e.IfaceOK
 	// The finding names the endpoint that answered, as a binding.
 	switch e.Transport {
@@ -233,45 +267,40 @@ func (d *Detector) fault(e *event.Event) {
 		f.Binding.SetPort(e.Server.Port())
 		f.HasBinding = true
 	}
-	fd := &FaultDetail{PType: e.PType, Status: e.Status, Count: n}
-	var what string
+	fd.PType, fd.Status, fd.Count = e.PType, e.Status, n
+	s := appendAddrPort(d.text[:0], e.Server)
+	s = append(s, " answered "...)
+	s = append(s, e.PType.String()...)
+	s = append(s, ' ')
 	if e.PType == dissect.PTypeBindNak {
 		fd.StatusName = dissect.RejectReason(e.Status).String()
-		what = fd.StatusName
+		s = append(s, fd.StatusName...)
 	} else {
 		fd.StatusName = dissect.StatusName(e.Status)
-		what = string(dissect.AppendStatus(nil, e.Status))
+		s = dissect.AppendStatus(s, e.Status)
 	}
 	f.Fault = fd
-	s := e.Server.String() + " answered " + e.PType.String() + " " + what
 	if e.IfaceOK {
-		s += " for " + ifaceName(e.Iface)
+		s = append(s, " for "...)
+		s = appendIface(s, e.Iface)
 		if e.OpnumOK {
 			if op, ok := names.Opnum(e.Iface.UUID, e.Opnum); ok {
-				s += " " + op
+				s = append(s, ' ')
+				s = append(s, op...)
 			} else {
-				s += " opnum " + itoa(int64(e.Opnum))
+				s = append(s, " opnum "...)
+				s = appendInt(s, int64(e.Opnum))
 			}
 		}
 	}
 	if n > 0 {
-		s += " (fault " + strconv.FormatUint(n, 10) + " from this server and interface)"
+		s = append(s, " (fault "...)
+		s = strconv.AppendUint(s, n, 10)
+		s = append(s, " from this server and interface)"...)
 	}
-	f.Detail = s
+	f.Detail = d.detail(s)
 	d.report(f)
 }
-
-// ifaceName renders an interface as "samr 12345778-…-0123456789ac v1.0"
-// (the name only when known).
-func ifaceName(id dissect.SyntaxID) string {
-	s := id.UUID.String() + " v" + itoa(int64(id.Major)) + "." + itoa(int64(id.Minor))
-	if n, ok := names.Interface(id.UUID); ok {
-		return n + " " + s
-	}
-	return s
-}
-
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 func unmap(ap netip.AddrPort) netip.AddrPort {
 	if ap.Addr().Is4In6() {
