@@ -80,9 +80,9 @@ type Config[K comparable, V any] struct {
 	// hash equally, and the hash must depend on seed, a random value New
 	// draws for each table, so that whoever chooses the keys cannot tell
 	// which of them collide (hash/maphash's Bytes, String and Comparable
-	// do). A weak hash makes lookups slow, never wrong. Nil selects the
-	// built-in hash: a specialised one for [Key], [maphash.Comparable] for
-	// other key types.
+	// do). It must not use the table. A weak hash makes lookups slow,
+	// never wrong. Nil selects the built-in hash: a specialised one for
+	// [Key], [maphash.Comparable] for other key types.
 	Hash func(seed maphash.Seed, k K) uint64
 }
 
