@@ -130,8 +130,12 @@ type flowState struct {
 	// probe holds the stream counters when the current connection began
 	// to be judged (zero for a new slot; taken again when a new connection
 	// reuses the ports of one judged not RPC, since the counters run on).
-	probe tcpstream.Stats
+	probe probeMark
 }
+
+// probeMark holds a connection's stream counters (tcpstream.Conn.Progress)
+// when it began to be judged.
+type probeMark struct{ segs, bytes, bad uint64 }
 
 // worker owns one decoder, one flow-table shard and the reused decode
 // structs. Several workers can run side by side, each fed the packets whose
@@ -185,7 +189,7 @@ func newWorker(cfg Config, h event.Handler) (*worker, error) {
 		Idle: cfg.FlowIdle,
 		Init: func(k flow.Key, v *flowState) {
 			conn := v.conn
-			v.kind, v.key, v.probe = flowUnknown, k, tcpstream.Stats{}
+			v.kind, v.key, v.probe = flowUnknown, k, probeMark{}
 			hint := k.LowPort()
 			if conn == nil {
 				conn = tcpstream.NewConn(framePDU, cfg.Stream, hint)
@@ -344,7 +348,7 @@ func (w *worker) tcp(p *decode.Packet, num int64, ts time.Time) {
 			return // judged not to carry DCE/RPC: nothing more to learn from it
 		}
 		f.kind = flowUnknown // a new connection on the same ports: look again
-		f.probe = f.conn.Stats()
+		f.probe.segs, f.probe.bytes, f.probe.bad = f.conn.Progress()
 	}
 	seg := tcpstream.Segment{Seq: p.TCP.Seq, Ack: p.TCP.Ack, Flags: tcpstream.Flags(p.TCP.Flags & 0xff),
 		Frame: uint64(num), Time: ts, Payload: p.Payload}
@@ -362,8 +366,8 @@ func (w *worker) tcp(p *decode.Packet, num int64, ts time.Time) {
 		// Still undecided: the stream buffers and frames the bytes; the
 		// first PDU it cuts (streamPDU) makes the flow RPC. Without one
 		// after enough bytes, stop: the rest of the flow is not looked at.
-		st := f.conn.Stats()
-		bytes, bad, segs := st.Bytes-f.probe.Bytes, st.BadHeaders-f.probe.BadHeaders, st.Segments-f.probe.Segments
+		segs, bytes, bad := f.conn.Progress()
+		segs, bytes, bad = segs-f.probe.segs, bytes-f.probe.bytes, bad-f.probe.bad
 		if bytes >= rpcProbeBytes || (bad > 0 && (bytes >= rpcProbeBadBytes || segs >= rpcProbeBadSegments)) {
 			f.kind = flowOther
 			w.stats.NonRPCFlows++
