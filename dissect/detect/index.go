@@ -32,6 +32,8 @@ import (
 // # Allocation
 //
 // digest, find and remove allocate nothing; insert may grow the map.
+// digest writes the index's scratch buffer: the index is not safe for
+// concurrent use (the Detector's mutex serialises it).
 type bindIndex struct {
 	seed maphash.Seed
 	m    map[uint64]*binding // the first binding of each digest's chain
