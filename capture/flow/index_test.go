@@ -267,3 +267,70 @@ func TestConfigHash(t *testing.T) {
 		t.Fatalf("%d distinct seeds seen over two tables, want 2", len(seeds))
 	}
 }
+
+// TestSame checks the field-by-field Key comparison against == on keys
+// that differ in one field each, zones included, and on other key types.
+func TestSame(t *testing.T) {
+	base, _ := NewKey(TCP, netip.MustParseAddr("fe80::1"), 49712, netip.MustParseAddr("fe80::2"), 135)
+	variants := []Key{base}
+	for _, mod := range []func(*Key){
+		func(k *Key) { k.Proto = UDP },
+		func(k *Key) { k.PortA++ },
+		func(k *Key) { k.PortB++ },
+		func(k *Key) { k.A = k.A.WithZone("eth0") },
+		func(k *Key) { k.B = k.B.WithZone("eth1") },
+		func(k *Key) { k.A = netip.Addr{} },
+		func(k *Key) { k.B = netip.AddrFrom16(k.B.Next().As16()) },
+		func(k *Key) { k.A = netip.MustParseAddr("10.0.0.1") },
+		func(k *Key) { k.A = netip.MustParseAddr("::ffff:10.0.0.1") },
+	} {
+		k := base
+		mod(&k)
+		variants = append(variants, k)
+	}
+	for i := range variants {
+		for j := range variants {
+			a, b := variants[i], variants[j]
+			if got := same(&a, &b); got != (a == b) || got != (i == j) {
+				t.Errorf("same(%d, %d) = %v, == says %v", i, j, got, a == b)
+			}
+		}
+	}
+	x, y := 3, 4
+	if !same(&x, &x) || same(&x, &y) {
+		t.Error("same on ints")
+	}
+}
+
+// TestIndexZones keeps keys that differ only in their zones apart: they
+// hash alike (zones are not hashed) but are different keys.
+func TestIndexZones(t *testing.T) {
+	tb, err := New(Config[Key, int]{Max: 8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ks []Key
+	for _, z := range []string{"", "eth0", "eth1", "wlan0"} {
+		a := netip.MustParseAddr("fe80::1").WithZone(z)
+		k, _ := NewKey(UDP, a, 135, netip.MustParseAddr("fe80::9"), 135)
+		ks = append(ks, k)
+		v, created := tb.Get(k, t0)
+		if !created {
+			t.Fatalf("zone %q: found another zone's entry", z)
+		}
+		*v = len(ks)
+	}
+	for i, k := range ks {
+		if v, ok := tb.Peek(k); !ok || *v != i+1 {
+			t.Fatalf("key %d: Peek = %v, %v", i, v, ok)
+		}
+	}
+	tb.Remove(ks[1])
+	checkIndex(t, tb)
+	if _, ok := tb.Peek(ks[1]); ok {
+		t.Fatal("removed key still found")
+	}
+	if v, ok := tb.Peek(ks[2]); !ok || *v != 3 {
+		t.Fatal("removing one zone lost another")
+	}
+}
