@@ -34,7 +34,7 @@ type Handoff struct {
 
 const (
 	handoffBatches     = 4
-	handoffBatchEvents = 256
+	handoffBatchEvents = 1024
 )
 
 type evBatch struct {

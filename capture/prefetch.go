@@ -47,7 +47,7 @@ type Prefetcher struct {
 
 const (
 	prefetchBatches = 4
-	prefetchFrames  = 256
+	prefetchFrames  = 1024
 	prefetchArena   = 4 * source.MaxPacketLen
 )
 
