@@ -145,10 +145,9 @@ func decodeRun(t testing.TB, c *corpus) func() {
 	}
 }
 
-// pipelineRun reads the corpus through capture.Pipeline (whose Read decodes
-// ahead on a second goroutine), and through detect.Detector as well when
-// withDetect is set, on a third goroutine behind a capture.Handoff, as
-// rpcwatch read does.
+// pipelineRun reads the corpus through capture.Pipeline, and through
+// detect.Detector as well when withDetect is set, on a second goroutine
+// behind a capture.Handoff, as rpcwatch read does.
 func pipelineRun(withDetect bool) func(t testing.TB, c *corpus) func() {
 	return func(t testing.TB, c *corpus) func() {
 		var h event.Handler = func(*event.Event) {}

@@ -294,16 +294,10 @@ func addCOReasm(d, s *dissect.COReasmStats) {
 
 // packet handles one frame.
 func (w *worker) packet(lt decode.LinkType, frame []byte, num int64, ts time.Time) {
-	err := w.dec.Decode(lt, frame, &w.pkt)
-	w.decoded(frame, num, ts, &w.pkt, err)
-}
-
-// decoded handles a frame decoded into p (err is the decoder's error), by
-// packet or by a Prefetcher. p may be overwritten (IP reassembly).
-func (w *worker) decoded(frame []byte, num int64, ts time.Time, p *decode.Packet, err error) {
 	w.stats.Packets++
 	w.stats.Bytes += uint64(len(frame))
-	if err != nil && !p.Truncated {
+	p := &w.pkt
+	if err := w.dec.Decode(lt, frame, p); err != nil && !p.Truncated {
 		w.stats.DecodeErrors++
 		return
 	}
@@ -492,10 +486,7 @@ func (w *worker) finish() Stats {
 //
 // Every table and buffer is bounded by Config; what a bound drops is
 // counted in Stats. Malformed input yields anomaly events, never a panic.
-type Pipeline struct {
-	w  *worker
-	pf *Prefetcher // Read's, made on first use
-}
+type Pipeline struct{ w *worker }
 
 // New returns a pipeline that sends events to h.
 func New(cfg Config, h event.Handler) (*Pipeline, error) {

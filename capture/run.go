@@ -36,37 +36,7 @@ func Run(ctx context.Context, src source.Source, cfg Config, h event.Handler) (S
 // nil at the end of the input or when ctx ends the read, else the source's
 // error. Reading several sources into one pipeline joins them as one
 // capture.
-//
-// Frames of a file (*source.File) are read and decoded ahead on a second
-// goroutine (a [Prefetcher], kept by p for later reads); the rest of the
-// pipeline and the handler run on the caller's goroutine, in frame order, as
-// with Packet. Other sources (live) are fed frame by frame, so that no frame
-// waits for a batch to fill.
 func (p *Pipeline) Read(ctx context.Context, src source.Source) error {
-	if _, ok := src.(*source.File); !ok {
-		return p.readEach(ctx, src)
-	}
-	if p.pf == nil {
-		p.pf = NewPrefetcher()
-	}
-	p.pf.Start(src)
-	defer p.pf.Stop()
-	for n := 0; ; n++ {
-		if n%ctxCheckEvery == 0 && ctx.Err() != nil {
-			return nil
-		}
-		fr, err := p.pf.Next()
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			return err
-		}
-		p.Frame(fr)
-	}
-}
-
-func (p *Pipeline) readEach(ctx context.Context, src source.Source) error {
 	for n := 0; ; n++ {
 		if n%ctxCheckEvery == 0 && ctx.Err() != nil {
 			return nil

@@ -101,16 +101,11 @@ func (a *analysis) finding(f *detect.Finding) {
 // limit packets (0: no limit). It returns nil at the end of the input.
 //
 // Unless output must follow each packet (live) or -w keeps a packet ring,
-// the detector and the renderer run on a second goroutine from here until
-// finish; files are also read and decoded ahead on a third (a
-// capture.Prefetcher), so the pipeline's own work is all that remains on
-// this one.
+// the detector and the renderer run on a second goroutine (capture.Handoff)
+// from here until finish.
 func (a *analysis) pump(ctx context.Context, src source.Source, limit int64) error {
 	if a.hand == nil && !a.flushEach && a.ring == nil {
 		a.hand = capture.StartHandoff(a.consume)
-	}
-	if f, ok := src.(*source.File); ok && !a.flushEach {
-		return a.pumpAhead(ctx, f, limit)
 	}
 	for {
 		if ctx.Err() != nil {
@@ -124,54 +119,15 @@ func (a *analysis) pump(ctx context.Context, src source.Source, limit int64) err
 			return err
 		}
 		n := a.packets.Add(1)
-		a.seen(n, ci, data)
+		ts := ci.Timestamp.UnixNano()
+		if n == 1 {
+			a.firstNs = ts
+		}
+		a.lastNs = ts
+		if a.ring != nil {
+			a.ring.push(int64(ci.Frame), ci, data)
+		}
 		a.pipe.Packet(ci.LinkType, data, int64(ci.Frame), ci.Timestamp)
-		if limit > 0 && n >= limit {
-			return nil
-		}
-	}
-}
-
-// seen does the per-frame bookkeeping: capture time span and the -w ring.
-func (a *analysis) seen(n int64, ci source.Info, data []byte) {
-	ts := ci.Timestamp.UnixNano()
-	if n == 1 {
-		a.firstNs = ts
-	}
-	a.lastNs = ts
-	if a.ring != nil {
-		a.ring.push(int64(ci.Frame), ci, data)
-	}
-}
-
-// pumpCheckEvery is how many frames pumpAhead handles between looks at its
-// context and updates of the packet counter the progress line reads.
-const pumpCheckEvery = 256
-
-// pumpAhead is pump for files, through a Prefetcher.
-func (a *analysis) pumpAhead(ctx context.Context, src *source.File, limit int64) error {
-	pf := capture.NewPrefetcher()
-	pf.Start(src)
-	defer pf.Stop()
-	n := a.packets.Load()
-	defer func() { a.packets.Store(n) }()
-	for {
-		if n%pumpCheckEvery == 0 {
-			a.packets.Store(n)
-			if ctx.Err() != nil {
-				return nil
-			}
-		}
-		fr, err := pf.Next()
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			return err
-		}
-		n++
-		a.seen(n, fr.Info, fr.Data)
-		a.pipe.Frame(fr)
 		if limit > 0 && n >= limit {
 			return nil
 		}
