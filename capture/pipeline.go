@@ -347,8 +347,19 @@ func (w *worker) tcp(p *decode.Packet, num int64, ts time.Time) {
 	seg := tcpstream.Segment{Seq: p.TCP.Seq, Ack: p.TCP.Ack, Flags: tcpstream.Flags(p.TCP.Flags & 0xff),
 		Frame: uint64(num), Time: ts, Payload: p.Payload}
 	w.cur, w.curKey = f, k
+	wasClosed := f.conn.State() == tcpstream.StateClosed
 	f.conn.Segment(side, &seg, w.shim)
 	w.cur = nil
+	if wasClosed && len(p.Payload) == 0 && p.TCP.Flags&(decode.FlagSYN|decode.FlagFIN|decode.FlagRST) == 0 {
+		// The last ACK of a closed connection: the flow leaves the table
+		// now rather than when it idles out, so that its slot, stream
+		// state and association state, still in the CPU's caches, are the
+		// next new flow's (the table and the free list hand out the most
+		// recently freed first). A later packet on these ports starts a
+		// new flow.
+		w.flows.Remove(k)
+		return
+	}
 	if f.assoc != nil && f.conn.State() == tcpstream.StateClosed {
 		// Both FINs or a RST: every PDU the connection will deliver has
 		// been delivered, so its association state goes back to the free
