@@ -166,6 +166,9 @@ type worker struct {
 	// hold bytes, so that idle flows hold none.
 	pool *tcpstream.Pool
 
+	// last is the last TCP packet's conversation (tcpFlow)
+	last lastTCP
+
 	// per-packet context for the stream handler
 	cur    *flowState
 	curKey flow.Key
@@ -335,8 +338,7 @@ func (w *worker) packet(lt decode.LinkType, frame []byte, num int64, ts time.Tim
 }
 
 func (w *worker) tcp(p *decode.Packet, num int64, ts time.Time) {
-	k, side := flow.NewKey(flow.TCP, p.Src, p.SrcPort, p.Dst, p.DstPort)
-	f, _ := w.flows.Get(k, ts)
+	f, k, side := w.tcpFlow(p, ts)
 	if f.kind == flowOther {
 		if p.TCP.Flags&(decode.FlagSYN|decode.FlagACK) != decode.FlagSYN {
 			return // judged not to carry DCE/RPC: nothing more to learn from it
@@ -378,6 +380,42 @@ func (w *worker) tcp(p *decode.Packet, num int64, ts time.Time) {
 			w.stats.NonRPCFlows++
 		}
 	}
+}
+
+// lastTCP remembers the addresses and ports of the last TCP packet and its
+// flow: consecutive packets of one conversation (a segment and its ACK, a
+// request and its response) are most of the traffic, and they find their
+// flow without building a key. flow.Table.Again accepts the remembered
+// flow only while it is the entry the table's last Get returned: only TCP
+// packets use the table, and each Get updates the memo, so a flow that left
+// (Remove, expiry, eviction) or a slot reused since is never taken for it.
+type lastTCP struct {
+	f            *flowState
+	key          flow.Key
+	side         flow.Side
+	src, dst     netip.Addr
+	sport, dport uint16
+}
+
+// tcpFlow returns the flow of a TCP packet (creating it if new), its key,
+// and the side that sent the packet.
+func (w *worker) tcpFlow(p *decode.Packet, ts time.Time) (*flowState, flow.Key, flow.Side) {
+	l := &w.last
+	if l.f != nil {
+		if p.SrcPort == l.sport && p.DstPort == l.dport && p.Src == l.src && p.Dst == l.dst {
+			if w.flows.Again(l.f, ts) {
+				return l.f, l.key, l.side
+			}
+		} else if p.SrcPort == l.dport && p.DstPort == l.sport && p.Src == l.dst && p.Dst == l.src {
+			if w.flows.Again(l.f, ts) {
+				return l.f, l.key, l.side.Other()
+			}
+		}
+	}
+	k, side := flow.NewKey(flow.TCP, p.Src, p.SrcPort, p.Dst, p.DstPort)
+	f, _ := w.flows.Get(k, ts)
+	*l = lastTCP{f: f, key: k, side: side, src: p.Src, dst: p.Dst, sport: p.SrcPort, dport: p.DstPort}
+	return f, k, side
 }
 
 // endpoints returns the client and server of the current flow, as its

@@ -284,6 +284,26 @@ func (t *Table[K, V]) Get(k K, now time.Time) (v *V, created bool) {
 	return &s.val, true
 }
 
+// Again touches the entry the last Get (or Again) returned, as Get with
+// its key would, provided v is that entry's value: callers that recognise a
+// packet of the same conversation as the last one skip building its key.
+// ok is false, and nothing is touched, when that entry has left the table
+// or another Get has returned a different one since; call Get then.
+func (t *Table[K, V]) Again(v *V, now time.Time) (ok bool) {
+	t.enter()
+	i := t.memo
+	if i < 0 || &t.slots[i].val != v {
+		return false
+	}
+	t.advance(now)
+	t.stats.Lookups++
+	t.stats.Hits++
+	s := &t.slots[i]
+	s.last = t.now
+	t.moveToFront(i)
+	return true
+}
+
 // Peek returns the value for k without creating or touching it.
 func (t *Table[K, V]) Peek(k K) (*V, bool) {
 	if i := t.find(k, uint32(t.hash(k))); i >= 0 {
