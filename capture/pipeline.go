@@ -424,7 +424,7 @@ func (w *worker) endpoints() (client, server netip.AddrPort) {
 	s := w.cur.conn.Server()
 	sa, sp := w.curKey.Endpoint(s)
 	ca, cp := w.curKey.Endpoint(s.Other())
-	return netip.AddrPortFrom(ca.Unmap(), cp), netip.AddrPortFrom(sa.Unmap(), sp)
+	return netip.AddrPortFrom(ca, cp), netip.AddrPortFrom(sa, sp) // keys hold unmapped addresses (flow.NewKey)
 }
 
 func (w *worker) streamPDU(p *tcpstream.PDU) {
