@@ -2,14 +2,16 @@
 # rpcwatch vs tshark on bench's corpora (make bench-compare). Usage:
 #   bash bench/compare.sh [PACKETS]     (from the repository root, after make build)
 # Builds the EPM-heavy and mixed corpora (PACKETS each, default 1000000) in a
-# temporary directory, runs `rpcwatch read --json` and tshark's
-# `-Y 'epm || oxid || dcom' -T fields` on each under /usr/bin/time -v, checks
+# temporary directory, runs `rpcwatch read --json` (RUNS times, default 5:
+# the median wall time and the largest peak RSS are reported) and tshark's
+# `-Y 'epm || oxid || dcom' -T fields` (once) on each under /usr/bin/time -v, checks
 # that both found the same bindings (distinct addresses and TCP/UDP ports of
 # endpoint-mapper towers in responses, and DCOM string-binding addresses), and
 # prints packets/s, MB/s, the ratio and peak RSS. Then rpcwatch's peak RSS
 # on EPM-heavy corpora of 10 thousand, 100 thousand and PACKETS packets.
 set -euo pipefail
 N=${1:-1000000}
+RUNS=${RUNS:-5}
 PY=/usr/bin/python3
 command -v tshark >/dev/null || { echo "compare: tshark not installed" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "compare: /usr/bin/time not installed (apt-get install time)" >&2; exit 1; }
@@ -26,7 +28,11 @@ for kind in epm mixed; do
   go run ./bench/cmd/corpus -kind $kind -packets "$N" -o "$f" | sed -n 1p
   pk=$(capinfos -c -M "$f" | awk -F: '/Number of packets/ {gsub(/ /,"",$2); print $2}')
   mb=$(stat -c %s "$f" | awk '{print $1/1e6}')
-  /usr/bin/time -v -o "$dir/rw.time" ./bin/rpcwatch read --json "$f" > "$dir/rw.json" || true
+  # rpcwatch runs RUNS times (a run is short, so one sample is at the mercy
+  # of the machine's other load); its median wall time is reported.
+  for i in $(seq "$RUNS"); do
+    /usr/bin/time -v -o "$dir/rw$i.time" ./bin/rpcwatch read --json "$f" > "$dir/rw.json" || true
+  done
   /usr/bin/time -v -o "$dir/ts.time" tshark -n -r "$f" -Y 'epm || oxid || dcom' -T fields \
     -E occurrence=a -E aggregator=, -e dcerpc.pkt_type -e epm.proto.ip -e epm.proto.tcp_port -e epm.proto.udp_port \
     -e dcom.dualstringarray.network_addr > "$dir/ts.txt" 2>"$dir/ts.err" || true
@@ -96,8 +102,12 @@ for k in ("ip", "tcp", "udp", "dcom"):
           + ("" if a == b else f"; only rpcwatch {sorted(a - b)[:8]}, only tshark {sorted(b - a)[:8]}"))
 print(f"  rpcwatch binding events {n_rw}, tshark matching frames {n_ts}; same bindings: {'yes' if ok else 'NO'}")
 PYEOF
-  rs=$(secs "$dir/rw.time"); ts=$(secs "$dir/ts.time")
-  rr=$(tv 'Maximum resident' "$dir/rw.time"); tr=$(tv 'Maximum resident' "$dir/ts.time")
+  all=$(for i in $(seq "$RUNS"); do secs "$dir/rw$i.time"; done | sort -n)
+  rs=$(echo "$all" | awk '{v[NR]=$1} END {print (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2)}')
+  echo "  rpcwatch wall times over $RUNS runs (s):" $all
+  ts=$(secs "$dir/ts.time")
+  rr=$(for i in $(seq "$RUNS"); do tv 'Maximum resident' "$dir/rw$i.time"; done | sort -n | tail -1)
+  tr=$(tv 'Maximum resident' "$dir/ts.time")
   awk -v k=$kind -v p="$pk" -v mb="$mb" -v rs="$rs" -v ts="$ts" -v rr="$rr" -v tr="$tr" 'BEGIN {
     printf "| %s | %d | %.0f MB | rpcwatch | %.2f s | %.0f | %.1f | %.0f MiB |\n", k, p, mb, rs, p/rs, mb/rs, rr/1024
     printf "| %s | %d | %.0f MB | tshark | %.2f s | %.0f | %.1f | %.0f MiB |\n", k, p, mb, ts, p/ts, mb/ts, tr/1024
