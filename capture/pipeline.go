@@ -131,6 +131,18 @@ type flowState struct {
 	// to be judged (zero for a new slot; taken again when a new connection
 	// reuses the ports of one judged not RPC, since the counters run on).
 	probe probeMark
+	// closedSYN identifies the SYN that opened the connection closeConn
+	// ended, so that a duplicate of it is not taken for a new connection
+	// (as the closed Conn would not have taken it).
+	closedSYN closedSYN
+}
+
+// closedSYN is the client side and initial sequence number of a closed
+// connection whose roles came from its handshake (known).
+type closedSYN struct {
+	known  bool
+	client flow.Side
+	isn    uint32
 }
 
 // probeMark holds a connection's stream counters (tcpstream.Conn.Progress)
@@ -159,6 +171,8 @@ type worker struct {
 	// its own kind's fields, so that it can be reset field by field.
 	ev, bev, cev, aev event.Event
 
+	// connFree holds the Conns of closed connections, for reuse (takeConn)
+	connFree []*tcpstream.Conn
 	// assocFree holds association states of flows that left, for reuse
 	// (never more than the most RPC flows live at once).
 	assocFree []*assoc
@@ -191,25 +205,19 @@ func newWorker(cfg Config, h event.Handler) (*worker, error) {
 		Max:  cfg.MaxFlows,
 		Idle: cfg.FlowIdle,
 		Init: func(k flow.Key, v *flowState) {
-			conn := v.conn
-			v.kind, v.key, v.probe = flowUnknown, k, probeMark{}
-			hint := k.LowPort()
-			if conn == nil {
-				conn = tcpstream.NewConn(framePDU, cfg.Stream, hint)
-				conn.SetPool(w.pool)
-			} else {
-				conn.Reset(framePDU, cfg.Stream, hint)
-			}
-			v.conn = conn
+			v.kind, v.key, v.probe, v.closedSYN = flowUnknown, k, probeMark{}, closedSYN{}
+			v.conn = w.takeConn(v.conn, k.LowPort())
 			v.assoc = nil // attached by the first PDU (streamPDU)
 		},
 		Evict: func(k flow.Key, v *flowState, why flow.Reason) {
 			// deliver what the flow's streams still hold before the slot
 			// is reused (expiry, eviction, flush)
-			prev, prevKey := w.cur, w.curKey
-			w.cur, w.curKey = v, k
-			v.conn.Flush(w.shim)
-			w.cur, w.curKey = prev, prevKey
+			if v.conn != nil { // nil: the connection closed (closeConn)
+				prev, prevKey := w.cur, w.curKey
+				w.cur, w.curKey = v, k
+				v.conn.Flush(w.shim)
+				w.cur, w.curKey = prev, prevKey
+			}
 			w.retire(v)
 		},
 	})
@@ -245,6 +253,59 @@ func framePDU(b []byte) (int, error) {
 		return 0, tcpstream.ErrNeedMore
 	}
 	return n, err
+}
+
+// takeConn returns a reset Conn for a new connection: the one most recently
+// put on the free list (by closeConn: its memory is likely still in the
+// CPU's caches) in exchange for old, which goes on the list instead; else
+// old; else a new one. Conns are only made when neither exists, so there
+// are never more than flow table slots.
+func (w *worker) takeConn(old *tcpstream.Conn, hint flow.Side) *tcpstream.Conn {
+	c := old
+	if n := len(w.connFree); n > 0 {
+		c = w.connFree[n-1]
+		if old != nil {
+			w.connFree[n-1] = old
+		} else {
+			w.connFree[n-1] = nil
+			w.connFree = w.connFree[:n-1]
+		}
+	}
+	if c == nil {
+		c = tcpstream.NewConn(framePDU, w.cfg.Stream, hint)
+		c.SetPool(w.pool)
+		return c
+	}
+	c.Reset(framePDU, w.cfg.Stream, hint)
+	return c
+}
+
+// drained reports whether both of c's streams have ended with everything
+// delivered: later data would only be counted as ignored, and Flush would
+// have nothing to deliver or declare lost. (A stream with a hole before its
+// FIN is not drained: a late retransmission may still fill it.)
+func drained(c *tcpstream.Conn) bool {
+	for _, r := range [2]tcpstream.Role{tcpstream.Client, tcpstream.Server} {
+		if s := c.Stream(r); !s.Closed() || s.Buffered() != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// closeConn is called when a flow's connection has closed (both FINs or a
+// RST) and both streams are drained: every PDU it will deliver has been
+// delivered. Its association state
+// and its Conn go back to the free lists now, while still warm, rather than
+// when the flow idles out; the flow stays in the table (conn nil), so that
+// what arrives after the close is ignored as a closed Conn would ignore it,
+// and a new connection on the same ports (a SYN) gets a Conn again.
+func (w *worker) closeConn(f *flowState) {
+	c := f.conn
+	f.closedSYN = closedSYN{known: c.RoleSource() != tcpstream.RoleFromHint, client: c.Server().Other(), isn: c.ClientISN()}
+	w.retire(f)
+	w.connFree = append(w.connFree, f.conn)
+	f.conn = nil
 }
 
 // retire folds a leaving flow's counters into the worker's stats.
@@ -339,6 +400,16 @@ func (w *worker) packet(lt decode.LinkType, frame []byte, num int64, ts time.Tim
 
 func (w *worker) tcp(p *decode.Packet, num int64, ts time.Time) {
 	f, k, side := w.tcpFlow(p, ts)
+	if f.conn == nil {
+		// The connection closed and its Conn went to the free list
+		// (closeConn). As in a closed Conn, only a SYN, a new connection
+		// on the same ports, matters; it gets a Conn again.
+		if p.TCP.Flags&(decode.FlagSYN|decode.FlagACK) != decode.FlagSYN ||
+			(f.closedSYN.known && side == f.closedSYN.client && p.TCP.Seq == f.closedSYN.isn) {
+			return
+		}
+		f.conn, f.probe = w.takeConn(nil, k.LowPort()), probeMark{}
+	}
 	if f.kind == flowOther {
 		if p.TCP.Flags&(decode.FlagSYN|decode.FlagACK) != decode.FlagSYN {
 			return // judged not to carry DCE/RPC: nothing more to learn from it
@@ -349,25 +420,11 @@ func (w *worker) tcp(p *decode.Packet, num int64, ts time.Time) {
 	seg := tcpstream.Segment{Seq: p.TCP.Seq, Ack: p.TCP.Ack, Flags: tcpstream.Flags(p.TCP.Flags & 0xff),
 		Frame: uint64(num), Time: ts, Payload: p.Payload}
 	w.cur, w.curKey = f, k
-	wasClosed := f.conn.State() == tcpstream.StateClosed
 	f.conn.Segment(side, &seg, w.shim)
 	w.cur = nil
-	if wasClosed && len(p.Payload) == 0 && p.TCP.Flags&(decode.FlagSYN|decode.FlagFIN|decode.FlagRST) == 0 {
-		// The last ACK of a closed connection: the flow leaves the table
-		// now rather than when it idles out, so that its slot, stream
-		// state and association state, still in the CPU's caches, are the
-		// next new flow's (the table and the free list hand out the most
-		// recently freed first). A later packet on these ports starts a
-		// new flow.
-		w.flows.Remove(k)
+	if f.conn.State() == tcpstream.StateClosed && drained(f.conn) {
+		w.closeConn(f)
 		return
-	}
-	if f.assoc != nil && f.conn.State() == tcpstream.StateClosed {
-		// Both FINs or a RST: every PDU the connection will deliver has
-		// been delivered, so its association state goes back to the free
-		// list now rather than when the idle flow expires. (A new
-		// connection on the same ports starts a new association.)
-		w.retireAssoc(f)
 	}
 	if f.kind == flowUnknown && len(p.Payload) > 0 {
 		// Still undecided: the stream buffers and frames the bytes; the

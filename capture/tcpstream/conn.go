@@ -53,6 +53,11 @@ func (c *Conn) Reset(f Framer, lim Limits, serverHint flow.Side) {
 // State returns the connection state.
 func (c *Conn) State() ConnState { return c.state }
 
+// ClientISN returns the initial sequence number of the client's SYN (or
+// the one a SYN-ACK implies); meaningful when RoleSource is not
+// RoleFromHint.
+func (c *Conn) ClientISN() uint32 { return c.clientISN }
+
 // Server returns the side of the flow key that is the server.
 func (c *Conn) Server() flow.Side { return c.server }
 
