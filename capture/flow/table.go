@@ -89,8 +89,8 @@ type Config[K comparable, V any] struct {
 // Stats counts what a table did. Expired+Evicted+Removed+Flushed entries
 // left; Created-(those) are present.
 type Stats struct {
-	Lookups uint64 // Get calls
-	Hits    uint64 // Get calls that found the key
+	Lookups uint64 // Get and Again calls
+	Hits    uint64 // Get calls that found the key, and Again calls that were accepted
 	Created uint64 // entries created by Get
 	Expired uint64 // entries that timed out (capture time)
 	Evicted uint64 // entries pushed out because the table was full

@@ -7,13 +7,14 @@ import (
 	"unicode/utf8"
 )
 
-// Hand-written JSON for the objects printed per packet (binding events):
-// encoding/json reflects over a struct and builds a string for every field,
-// which made it a third of `rpcwatch read --json`'s time on an EPM-heavy
-// capture. The appenders below write the same bytes into a reused buffer
-// and allocate nothing; jsonappend_test.go checks them against
-// encoding/json (with SetEscapeHTML(false), as the renderer uses it) on
-// every byte value and on fuzzed strings.
+// Hand-written JSON for the objects printed per event (binding events and
+// findings): encoding/json reflects over a struct and builds a string for
+// every field, which made it a third of `rpcwatch read --json`'s time on an
+// EPM-heavy capture. The appenders below write the same bytes into a reused
+// buffer (binding lines allocate nothing); jsonappend_test.go checks them
+// against encoding/json (with SetEscapeHTML(false), as the renderer uses
+// it) on every byte value, on fuzzed strings, on every binding event and
+// finding of the captures and on random findings.
 
 const hexDigits = "0123456789abcdef"
 

@@ -86,5 +86,3 @@ func appendAddrPort(dst []byte, p netip.AddrPort) []byte {
 }
 
 func appendInt(dst []byte, n int64) []byte { return strconv.AppendInt(dst, n, 10) }
-
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -2,6 +2,7 @@ package detect
 
 import (
 	"net/netip"
+	"strconv"
 	"testing"
 
 	"github.com/rpcwatch/rpcwatch/dissect"
@@ -109,3 +110,10 @@ func (r *rec) want(w ...string) {
 }
 
 func (r *rec) clear() { r.fs = nil }
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// get looks a key up (computing its digest), for tests.
+func (x *bindIndex) get(k *bkey) *binding {
+	return x.find(x.digest(k.server, &k.iface, &k.b), k.server, &k.iface, &k.b)
+}

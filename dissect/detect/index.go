@@ -97,11 +97,6 @@ func (x *bindIndex) find(h uint64, server netip.Addr, id *dissect.SyntaxID, b *d
 	return nil
 }
 
-// get looks a key up (computing its digest).
-func (x *bindIndex) get(k *bkey) *binding {
-	return x.find(x.digest(k.server, &k.iface, &k.b), k.server, &k.iface, &k.b)
-}
-
 // insert adds r, whose key is not indexed yet and whose hash is its
 // key's digest.
 func (x *bindIndex) insert(r *binding) {
