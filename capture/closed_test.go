@@ -114,13 +114,7 @@ func TestAfterCloseIgnored(t *testing.T) {
 	// A new connection on the same ports after the close: its bind is seen.
 	again := append(append([][]byte{}, clean...), closedConversation(t, 5000)...)
 	got, _ = eventsOf(t, again)
-	binds := 0
-	for _, e := range got {
-		if e.Kind == event.KindPDU && e.PType == dissect.PTypeBind {
-			binds++
-		}
-	}
-	if binds != 2 {
+	if binds := countBinds(got); binds != 2 {
 		t.Fatalf("binds over two connections on the same ports: %d, want 2", binds)
 	}
 }
@@ -143,13 +137,7 @@ func TestHoleAtCloseKeepsConn(t *testing.T) {
 		seg(t, false, 111, 901, "PA", bind[10:]), // the rest, late
 	}
 	got, _ := eventsOf(t, frames)
-	binds := 0
-	for _, e := range got {
-		if e.Kind == event.KindPDU && e.PType == dissect.PTypeBind {
-			binds++
-		}
-	}
-	if binds != 1 {
+	if binds := countBinds(got); binds != 1 {
 		t.Fatalf("bind delivered %d times after the close overtook its second half, want 1", binds)
 	}
 }
@@ -175,4 +163,15 @@ func TestClosedConnReused(t *testing.T) {
 	if f.conn.State() != tcpstream.StateSynSent {
 		t.Fatalf("reused Conn in state %v, want SYN sent", f.conn.State())
 	}
+}
+
+// countBinds counts the bind PDU events.
+func countBinds(evs []event.Event) int {
+	n := 0
+	for _, e := range evs {
+		if e.Kind == event.KindPDU && e.PType == dissect.PTypeBind {
+			n++
+		}
+	}
+	return n
 }

@@ -1,38 +1,29 @@
 package capture
 
 import (
-	"net"
 	"testing"
 	"time"
-
-	"github.com/google/gopacket"
-	"github.com/google/gopacket/layers"
 
 	"github.com/rpcwatch/rpcwatch/capture/decode"
 	"github.com/rpcwatch/rpcwatch/dissect"
 	"github.com/rpcwatch/rpcwatch/dissect/dcetest"
-	"github.com/rpcwatch/rpcwatch/dissect/event"
 )
 
-// tcpFrame builds an Ethernet/IPv4/TCP frame from 10.9.0.1:sport to
-// 10.9.0.2:dport (or back when rev).
+// tcpFrame builds an Ethernet/IPv4/TCP frame from 10.9.0.1:50000 to
+// 10.9.0.2:49700 (or back when rev); see seg in closed_test.go.
 func tcpFrame(t *testing.T, rev bool, seq, ack uint32, syn, isAck bool, payload []byte) []byte {
 	t.Helper()
-	a, b := net.IP{10, 9, 0, 1}, net.IP{10, 9, 0, 2}
-	sp, dp := layers.TCPPort(50000), layers.TCPPort(49700)
-	if rev {
-		a, b, sp, dp = b, a, dp, sp
+	flags := ""
+	if syn {
+		flags += "S"
 	}
-	eth := &layers.Ethernet{SrcMAC: net.HardwareAddr{2, 0, 0, 0, 0, 1}, DstMAC: net.HardwareAddr{2, 0, 0, 0, 0, 2}, EthernetType: layers.EthernetTypeIPv4}
-	ip := &layers.IPv4{Version: 4, TTL: 64, Protocol: layers.IPProtocolTCP, SrcIP: a, DstIP: b}
-	tcp := &layers.TCP{SrcPort: sp, DstPort: dp, Seq: seq, Ack: ack, SYN: syn, ACK: isAck, PSH: len(payload) > 0, Window: 65535}
-	tcp.SetNetworkLayerForChecksum(ip)
-	buf := gopacket.NewSerializeBuffer()
-	if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true},
-		eth, ip, tcp, gopacket.Payload(payload)); err != nil {
-		t.Fatal(err)
+	if isAck {
+		flags += "A"
 	}
-	return buf.Bytes()
+	if len(payload) > 0 {
+		flags += "P"
+	}
+	return seg(t, rev, seq, ack, flags, payload)
 }
 
 // TestPortReuseAfterNonRPC: a conversation judged not to carry DCE/RPC is
@@ -73,13 +64,7 @@ func TestPortReuseAfterNonRPC(t *testing.T) {
 	feed(tcpFrame(t, false, 5001, 7001, false, true, bind[:10]))
 	feed(tcpFrame(t, false, 5011, 7001, false, true, bind[10:]))
 	p.Finish()
-	binds := 0
-	for _, e := range c.events {
-		if e.Kind == event.KindPDU && e.PType == dissect.PTypeBind {
-			binds++
-		}
-	}
-	if binds != 1 {
+	if binds := countBinds(c.events); binds != 1 {
 		t.Errorf("binds seen on the reused ports: %d, want 1", binds)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/rpcwatch/rpcwatch/dissect"
 	"github.com/rpcwatch/rpcwatch/dissect/detect"
 	"github.com/rpcwatch/rpcwatch/dissect/event"
+	"github.com/rpcwatch/rpcwatch/dissect/names"
 	"github.com/rpcwatch/rpcwatch/internal/pcaptest"
 )
 
@@ -254,5 +255,20 @@ func TestFindingJSONMatchesEncodingJSON(t *testing.T) {
 	}
 	if findings < 10 {
 		t.Fatalf("only %d findings on the bundled captures", findings)
+	}
+}
+
+// TestInterfaceNamesPlain: binding lines write interface names without JSON
+// escaping, which holds while no name has a character that needs it.
+func TestInterfaceNamesPlain(t *testing.T) {
+	n := 0
+	for e := range names.All() {
+		n++
+		if got := string(appendJSONString(nil, e.Name)); got != `"`+e.Name+`"` {
+			t.Errorf("interface name %q needs JSON escaping: %s", e.Name, got)
+		}
+	}
+	if n == 0 {
+		t.Fatal("no interface names")
 	}
 }

@@ -25,13 +25,23 @@ type renderer interface {
 // ifaceName returns the interface's short name, its UUID when unknown, or
 // "-" when there is none.
 func ifaceName(id dissect.SyntaxID, ok bool) string {
+	if ok {
+		if n, known := names.Interface(id.UUID); known && !id.UUID.IsNil() {
+			return n // no copy for the usual case
+		}
+	}
+	return string(appendIfaceName(nil, id, ok))
+}
+
+// appendIfaceName appends what ifaceName returns, without allocating.
+func appendIfaceName(b []byte, id dissect.SyntaxID, ok bool) []byte {
 	if !ok || id.UUID.IsNil() {
-		return "-"
+		return append(b, '-')
 	}
-	if n, ok := names.Interface(id.UUID); ok {
-		return n
+	if n, known := names.Interface(id.UUID); known {
+		return append(b, n...)
 	}
-	return id.UUID.String()
+	return id.UUID.AppendTo(b)
 }
 
 // appendVersion appends "major.minor".

@@ -10,7 +10,6 @@ import (
 	"github.com/rpcwatch/rpcwatch/dissect"
 	"github.com/rpcwatch/rpcwatch/dissect/detect"
 	"github.com/rpcwatch/rpcwatch/dissect/event"
-	"github.com/rpcwatch/rpcwatch/dissect/names"
 )
 
 // jsonRenderer writes one JSON object per line; every object has a "kind":
@@ -116,16 +115,9 @@ func (j *jsonRenderer) appendBinding(b []byte, e *event.Event) []byte {
 	b = e.BindingIface.UUID.AppendTo(b)
 	b = append(b, '"')
 	b = appendJSONKey(b, "interface_name", false)
-	switch n, known := names.Interface(e.BindingIface.UUID); { // as ifaceName, without allocating
-	case e.BindingIface.UUID.IsNil():
-		b = append(b, `"-"`...)
-	case known:
-		b = appendJSONString(b, n)
-	default:
-		b = append(b, '"')
-		b = e.BindingIface.UUID.AppendTo(b)
-		b = append(b, '"')
-	}
+	b = append(b, '"') // names, UUIDs and "-" need no escaping (TestInterfaceNamesPlain)
+	b = appendIfaceName(b, e.BindingIface, true)
+	b = append(b, '"')
 	b = appendJSONKey(b, "version", false)
 	b = append(b, '"')
 	b = appendVersion(b, e.BindingIface)
