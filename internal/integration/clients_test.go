@@ -2,6 +2,7 @@ package integration
 
 import (
 	"encoding/json"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -256,7 +257,24 @@ func TestClientsAgree(t *testing.T) {
 		}
 	}
 	compareTshark(t, pcap, read)
+	keepOnFailure(t, pcap)
 	t.Logf("total %s", time.Since(start).Round(time.Millisecond))
+}
+
+// keepOnFailure copies a failed run's capture out of the test's temporary
+// directory (which is removed) so that it can be looked at.
+func keepOnFailure(t *testing.T, pcap string) {
+	if !t.Failed() {
+		return
+	}
+	b, err := os.ReadFile(pcap)
+	if err != nil {
+		return
+	}
+	dst := filepath.Join(os.TempDir(), "rpcwatch-"+strings.ReplaceAll(t.Name(), "/", "-")+".pcap")
+	if os.WriteFile(dst, b, 0o644) == nil {
+		t.Logf("capture kept: %s", dst)
+	}
 }
 
 func sizeMax(a, b int) int {
