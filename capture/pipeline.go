@@ -183,10 +183,9 @@ type worker struct {
 	// last is the last TCP packet's conversation (tcpFlow)
 	last lastTCP
 
-	// per-packet context for the stream handler
-	cur    *flowState
-	curKey flow.Key
-	meta   pduMeta
+	// per-packet context for the stream handler (cur.key is its flow's key)
+	cur  *flowState
+	meta pduMeta
 	shim   connShim
 }
 
@@ -213,10 +212,10 @@ func newWorker(cfg Config, h event.Handler) (*worker, error) {
 			// deliver what the flow's streams still hold before the slot
 			// is reused (expiry, eviction, flush)
 			if v.conn != nil { // nil: the connection closed (closeConn)
-				prev, prevKey := w.cur, w.curKey
-				w.cur, w.curKey = v, k
+				prev := w.cur
+				w.cur = v
 				v.conn.Flush(w.shim)
-				w.cur, w.curKey = prev, prevKey
+				w.cur = prev
 			}
 			w.retire(v)
 		},
@@ -399,7 +398,7 @@ func (w *worker) packet(lt decode.LinkType, frame []byte, num int64, ts time.Tim
 }
 
 func (w *worker) tcp(p *decode.Packet, num int64, ts time.Time) {
-	f, k, side := w.tcpFlow(p, ts)
+	f, side := w.tcpFlow(p, ts)
 	if f.conn == nil {
 		// The connection closed and its Conn went to the free list
 		// (closeConn). As in a closed Conn, only a SYN, a new connection
@@ -408,7 +407,7 @@ func (w *worker) tcp(p *decode.Packet, num int64, ts time.Time) {
 			(f.closedSYN.known && side == f.closedSYN.client && p.TCP.Seq == f.closedSYN.isn) {
 			return
 		}
-		f.conn, f.probe = w.takeConn(nil, k.LowPort()), probeMark{}
+		f.conn, f.probe = w.takeConn(nil, f.key.LowPort()), probeMark{}
 	}
 	if f.kind == flowOther {
 		if p.TCP.Flags&(decode.FlagSYN|decode.FlagACK) != decode.FlagSYN {
@@ -419,7 +418,7 @@ func (w *worker) tcp(p *decode.Packet, num int64, ts time.Time) {
 	}
 	seg := tcpstream.Segment{Seq: p.TCP.Seq, Ack: p.TCP.Ack, Flags: tcpstream.Flags(p.TCP.Flags & 0xff),
 		Frame: uint64(num), Time: ts, Payload: p.Payload}
-	w.cur, w.curKey = f, k
+	w.cur = f
 	f.conn.Segment(side, &seg, w.shim)
 	w.cur = nil
 	if f.conn.State() == tcpstream.StateClosed && drained(f.conn) {
@@ -448,39 +447,39 @@ func (w *worker) tcp(p *decode.Packet, num int64, ts time.Time) {
 // (Remove, expiry, eviction) or a slot reused since is never taken for it.
 type lastTCP struct {
 	f            *flowState
-	key          flow.Key
 	side         flow.Side
 	src, dst     netip.Addr
 	sport, dport uint16
 }
 
-// tcpFlow returns the flow of a TCP packet (creating it if new), its key,
-// and the side that sent the packet.
-func (w *worker) tcpFlow(p *decode.Packet, ts time.Time) (*flowState, flow.Key, flow.Side) {
+// tcpFlow returns the flow of a TCP packet (creating it if new; its key is
+// in the flow's state) and the side that sent the packet.
+func (w *worker) tcpFlow(p *decode.Packet, ts time.Time) (*flowState, flow.Side) {
 	l := &w.last
 	if l.f != nil {
 		if p.SrcPort == l.sport && p.DstPort == l.dport && p.Src == l.src && p.Dst == l.dst {
 			if w.flows.Again(l.f, ts) {
-				return l.f, l.key, l.side
+				return l.f, l.side
 			}
 		} else if p.SrcPort == l.dport && p.DstPort == l.sport && p.Src == l.dst && p.Dst == l.src {
 			if w.flows.Again(l.f, ts) {
-				return l.f, l.key, l.side.Other()
+				return l.f, l.side.Other()
 			}
 		}
 	}
 	k, side := flow.NewKey(flow.TCP, p.Src, p.SrcPort, p.Dst, p.DstPort)
 	f, _ := w.flows.Get(k, ts)
-	*l = lastTCP{f: f, key: k, side: side, src: p.Src, dst: p.Dst, sport: p.SrcPort, dport: p.DstPort}
-	return f, k, side
+	*l = lastTCP{f: f, side: side, src: p.Src, dst: p.Dst, sport: p.SrcPort, dport: p.DstPort}
+	return f, side
 }
 
 // endpoints returns the client and server of the current flow, as its
 // Conn decided them (handshake, or the low-port hint).
 func (w *worker) endpoints() (client, server netip.AddrPort) {
 	s := w.cur.conn.Server()
-	sa, sp := w.curKey.Endpoint(s)
-	ca, cp := w.curKey.Endpoint(s.Other())
+	k := &w.cur.key
+	sa, sp := k.Endpoint(s)
+	ca, cp := k.Endpoint(s.Other())
 	return netip.AddrPortFrom(ca, cp), netip.AddrPortFrom(sa, sp) // keys hold unmapped addresses (flow.NewKey)
 }
 

@@ -35,6 +35,9 @@ type analysis struct {
 	noFindings bool
 	// flushEach flushes the output after every line (live).
 	flushEach bool
+	// countEach publishes the packet count after every packet rather than
+	// every packetsPublishEvery (inputs that can be slow: live, stdin).
+	countEach bool
 	// hand, when set, runs the detector and the renderer on a second
 	// goroutine (capture.Handoff); pump starts it when it may.
 	hand *capture.Handoff
@@ -107,9 +110,17 @@ func (a *analysis) pump(ctx context.Context, src source.Source, limit int64) err
 	if a.hand == nil && !a.flushEach && a.ring == nil {
 		a.hand = capture.StartHandoff(a.consume)
 	}
+	// Per packet: a non-blocking look at ctx's done channel (ctx.Err takes
+	// a lock), and the packet count kept locally, published for the
+	// progress line every packetsPublishEvery packets and at the end.
+	done := ctx.Done()
+	n := a.packets.Load()
+	defer func() { a.packets.Store(n) }()
 	for {
-		if ctx.Err() != nil {
+		select {
+		case <-done:
 			return nil
+		default:
 		}
 		data, ci, err := src.Next()
 		if err != nil {
@@ -118,7 +129,10 @@ func (a *analysis) pump(ctx context.Context, src source.Source, limit int64) err
 			}
 			return err
 		}
-		n := a.packets.Add(1)
+		n++
+		if a.countEach || n%packetsPublishEvery == 0 {
+			a.packets.Store(n)
+		}
 		ts := ci.Timestamp.UnixNano()
 		if n == 1 {
 			a.firstNs = ts
@@ -133,6 +147,10 @@ func (a *analysis) pump(ctx context.Context, src source.Source, limit int64) err
 		}
 	}
 }
+
+// packetsPublishEvery is how often pump publishes its packet count for the
+// progress line (which reports about once a second) when reading a file.
+const packetsPublishEvery = 256
 
 // finish flushes the pipeline and the detector and returns the summary.
 func (a *analysis) finish(name string, elapsed time.Duration) *summary {
