@@ -35,9 +35,10 @@ type analysis struct {
 	noFindings bool
 	// flushEach flushes the output after every line (live).
 	flushEach bool
-	// countEach publishes the packet count after every packet rather than
-	// every packetsPublishEvery (inputs that can be slow: live, stdin).
-	countEach bool
+	// slowInput makes pump look at its context and publish its packet
+	// count after every packet rather than every everyFile packets (inputs
+	// that can be slow: live, stdin).
+	slowInput bool
 	// hand, when set, runs the detector and the renderer on a second
 	// goroutine (capture.Handoff); pump starts it when it may.
 	hand *capture.Handoff
@@ -110,17 +111,17 @@ func (a *analysis) pump(ctx context.Context, src source.Source, limit int64) err
 	if a.hand == nil && !a.flushEach && a.ring == nil {
 		a.hand = capture.StartHandoff(a.consume)
 	}
-	// Per packet: a non-blocking look at ctx's done channel (ctx.Err takes
-	// a lock), and the packet count kept locally, published for the
-	// progress line every packetsPublishEvery packets and at the end.
-	done := ctx.Done()
+	// A file is read fast: ctx is looked at and the packet count published
+	// for the progress line every everyFile packets (and the count at the
+	// end). An input that can be slow (live, stdin) does both per packet.
 	n := a.packets.Load()
 	defer func() { a.packets.Store(n) }()
 	for {
-		select {
-		case <-done:
-			return nil
-		default:
+		if a.slowInput || n%everyFile == 0 {
+			if ctx.Err() != nil {
+				return nil
+			}
+			a.packets.Store(n)
 		}
 		data, ci, err := src.Next()
 		if err != nil {
@@ -130,9 +131,6 @@ func (a *analysis) pump(ctx context.Context, src source.Source, limit int64) err
 			return err
 		}
 		n++
-		if a.countEach || n%packetsPublishEvery == 0 {
-			a.packets.Store(n)
-		}
 		ts := ci.Timestamp.UnixNano()
 		if n == 1 {
 			a.firstNs = ts
@@ -148,9 +146,10 @@ func (a *analysis) pump(ctx context.Context, src source.Source, limit int64) err
 	}
 }
 
-// packetsPublishEvery is how often pump publishes its packet count for the
-// progress line (which reports about once a second) when reading a file.
-const packetsPublishEvery = 256
+// everyFile is how many packets of a file pump reads between looks at its
+// context and its progress count (a file is read at millions of packets
+// per second; the progress line reports about once a second).
+const everyFile = 256
 
 // finish flushes the pipeline and the detector and returns the summary.
 func (a *analysis) finish(name string, elapsed time.Duration) *summary {

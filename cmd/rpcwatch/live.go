@@ -84,7 +84,7 @@ func cmdLive(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "rpcwatch: "+err.Error())
 		return exitError
 	}
-	a.flushEach, a.countEach = true, true
+	a.flushEach, a.slowInput = true, true
 	if o.write != "" {
 		pw, err := createPcap(o.write)
 		if err != nil {

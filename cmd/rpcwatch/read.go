@@ -135,7 +135,7 @@ func (in *input) readFile(ctx context.Context, name string) (decode.LinkType, bo
 		return src.LinkType(), false, err
 	}
 	a.noFindings = in.inventoryOnly
-	a.countEach = name == "-"
+	a.slowInput = name == "-"
 	var written, skipped uint64
 	if in.pw != nil {
 		a.pw = in.pw
