@@ -186,7 +186,7 @@ type worker struct {
 	// per-packet context for the stream handler (cur.key is its flow's key)
 	cur  *flowState
 	meta pduMeta
-	shim   connShim
+	shim connShim
 }
 
 // connShim adapts the worker to tcpstream.Handler for the current flow.
