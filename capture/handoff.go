@@ -1,21 +1,31 @@
 package capture
 
 import (
+	"net/netip"
+
 	"github.com/rpcwatch/rpcwatch/dissect"
 	"github.com/rpcwatch/rpcwatch/dissect/event"
 )
 
 // Handoff runs an event handler on a goroutine of its own: the pipeline's
-// handler copies each event into a batch and goes on, so that on a machine
+// handler packs each event into a batch and goes on, so that on a machine
 // with two or more CPUs the pipeline and what consumes its events (rpcwatch
 // read: the detector and the output) overlap.
 //
-// Events are copied into a fixed ring of handoffBatches batches of
-// handoffBatchEvents events each, allocated by NewHandoff; a full batch is
-// sent to the consumer and an empty one taken back, so the producer waits
-// when the consumer is handoffBatches batches behind: memory stays bounded
-// and nothing is dropped. The consumer sees every event, in the order the
-// pipeline emitted them, exactly as a synchronous handler would.
+// Events are packed into a fixed ring of handoffBatches batches, allocated
+// by NewHandoff; a full batch is sent to the consumer and an empty one taken
+// back, so the producer waits when the consumer is handoffBatches batches
+// behind: memory stays bounded and nothing is dropped. The consumer sees
+// every event, in the order the pipeline emitted them, exactly as a
+// synchronous handler would (each unpacked into one event.Event the
+// Handoff reuses, as the pipeline reuses its own).
+//
+// Packing is what makes the hand-over cheap: an event.Event is 800 bytes,
+// two thirds of them a Binding that only binding events carry, and the
+// cache lines the producer writes must travel to the consumer's CPU. Most
+// events (PDUs, connections) fill one 128-byte record; the fields only CL
+// PDUs, bindings and anomalies carry, and a binding's texts (their used
+// bytes only), go to side arrays for the events that have them.
 //
 // Not for consumers that must follow each packet promptly (live output:
 // events wait for a batch to fill) or that share state with the producer
@@ -30,18 +40,85 @@ type Handoff struct {
 	full, free chan *evBatch
 	cur        *evBatch
 	done       chan struct{}
+
+	// ev is the consumer's unpacked event; evMore and evBound say whether
+	// its rare fields and its Binding may be non-zero (unpack clears them
+	// only then).
+	ev              event.Event
+	evMore, evBound bool
 }
 
 const (
 	handoffBatches     = 4
 	handoffBatchEvents = 1024
+	// handoffTextBytes holds the texts of a batch's bindings; a batch is
+	// handed over early when the next binding's texts would not fit (a
+	// binding's two texts take at most 2*dissect.MaxText bytes).
+	handoffTextBytes = 64 << 10
 )
 
+// evCore is the part of an event.Event that every event may carry, in 128
+// bytes: two cache lines.
+type evCore struct {
+	Frame, FirstFrame, TimeNs int64
+	// Client and Server, as netip.AddrPort would hold them but packed
+	client, server         netip.Addr
+	clientPort, serverPort uint16
+	Iface                  dissect.SyntaxID
+	CallID, Status         uint32
+	Opnum, ContextID       uint16
+	AckResult              dissect.AckResult
+	AckReason              dissect.ProviderReason
+	Kind                   event.Kind
+	Transport              uint8
+	PType                  dissect.PType
+	FromServer, IfaceOK    bool
+	OpnumOK, AckRejected   bool
+	// more: evMore holds the rest of the fields; bound: evBind holds a
+	// Binding
+	more, bound bool
+}
+
+// evMore is the part of an event.Event that only some events carry (CL
+// PDUs, bindings, anomalies, ICMP errors).
+type evMore struct {
+	ServerBoot, Seqnum uint32
+	Activity           dissect.UUID
+	BindingIface       dissect.SyntaxID
+	BindingObject      dissect.UUID
+	Anomaly            dissect.Anomaly
+	Source             event.Source
+	HasBinding         bool
+	Where              event.Where
+	ICMPType, ICMPCode uint8
+}
+
+// hasMore reports whether any of e's evMore fields is not zero.
+func hasMore(e *event.Event) bool {
+	return e.ServerBoot != 0 || e.Seqnum != 0 || e.Activity != (dissect.UUID{}) ||
+		e.BindingIface != (dissect.SyntaxID{}) || e.BindingObject != (dissect.UUID{}) ||
+		e.Anomaly != (dissect.Anomaly{}) || e.Source != 0 || e.HasBinding || e.Where != 0 ||
+		e.ICMPType != 0 || e.ICMPCode != 0
+}
+
+// evBind is a Binding without its text arrays: Addr and Endpoint are
+// evBatch.text[at:at+addrLen] and the endpoint's length after it.
+type evBind struct {
+	IP             netip.Addr
+	at             uint32
+	addrLen, epLen uint8
+	Protseq        dissect.Protseq
+	Port           uint16
+	HasPort        bool
+}
+
 type evBatch struct {
-	n   int
-	evs [handoffBatchEvents]event.Event
-	// bound marks the slots whose Binding is not zero (see copyEvent).
-	bound [handoffBatchEvents]bool
+	n     int
+	text  int // bytes of text used
+	core  [handoffBatchEvents]evCore
+	more  [handoffBatchEvents]evMore
+	binds [handoffBatchEvents]evBind
+	texts [handoffTextBytes]byte
 }
 
 // NewHandoff allocates the batches for a consumer that calls consume for
@@ -73,23 +150,101 @@ func (h *Handoff) consumeAll(full <-chan *evBatch, done chan<- struct{}) {
 	defer close(done)
 	for b := range full {
 		for i := 0; i < b.n; i++ {
-			h.consume(&b.evs[i])
+			h.consume(h.unpack(b, i))
 		}
-		b.n = 0
+		b.n, b.text = 0, 0
 		h.free <- b
 	}
 }
 
-// Event copies e for the consumer (the pipeline reuses its events); it is
-// an event.Handler for the producer's goroutine.
+// Event packs e for the consumer (the pipeline reuses its events); it is an
+// event.Handler for the producer's goroutine.
 func (h *Handoff) Event(e *event.Event) {
 	b := h.cur
-	b.bound[b.n] = copyEvent(&b.evs[b.n], e, b.bound[b.n])
-	b.n++
-	if b.n == len(b.evs) {
-		h.full <- b
-		h.cur = <-h.free
+	bound := e.Kind == event.KindBinding || e.HasBinding
+	if bound && b.text+e.Binding.Addr.Len()+e.Binding.Endpoint.Len() > len(b.texts) {
+		h.handOver()
+		b = h.cur
 	}
+	b.pack(e, bound)
+	if b.n == len(b.core) {
+		h.handOver()
+	}
+}
+
+// handOver sends the current batch to the consumer and takes an empty one.
+func (h *Handoff) handOver() {
+	h.full <- h.cur
+	h.cur = <-h.free
+}
+
+// pack appends e to b (which has room). Binding is defined only for binding
+// events and anomalies with HasBinding (event.Event's doc): bound says e is
+// one; the others' Binding is not carried (the consumer sees it zero).
+func (b *evBatch) pack(e *event.Event, bound bool) {
+	i := b.n
+	b.n++
+	c := &b.core[i]
+	c.Frame, c.FirstFrame, c.TimeNs = e.Frame, e.FirstFrame, e.TimeNs
+	c.client, c.clientPort = e.Client.Addr(), e.Client.Port()
+	c.server, c.serverPort = e.Server.Addr(), e.Server.Port()
+	c.Iface, c.CallID, c.Status, c.Opnum, c.ContextID = e.Iface, e.CallID, e.Status, e.Opnum, e.ContextID
+	c.AckResult, c.AckReason = e.AckResult, e.AckReason
+	c.Kind, c.Transport, c.PType = e.Kind, e.Transport, e.PType
+	c.FromServer, c.IfaceOK, c.OpnumOK, c.AckRejected = e.FromServer, e.IfaceOK, e.OpnumOK, e.AckRejected
+	c.more, c.bound = hasMore(e), bound
+	if c.more {
+		m := &b.more[i]
+		m.ServerBoot, m.Seqnum, m.Activity = e.ServerBoot, e.Seqnum, e.Activity
+		m.BindingIface, m.BindingObject, m.Anomaly = e.BindingIface, e.BindingObject, e.Anomaly
+		m.Source, m.HasBinding, m.Where, m.ICMPType, m.ICMPCode = e.Source, e.HasBinding, e.Where, e.ICMPType, e.ICMPCode
+	}
+	if bound {
+		s, d := &e.Binding, &b.binds[i]
+		d.IP, d.Protseq, d.Port, d.HasPort = s.IP, s.Protseq, s.Port, s.HasPort
+		d.at = uint32(b.text)
+		d.addrLen, d.epLen = uint8(s.Addr.Len()), uint8(s.Endpoint.Len())
+		b.text += copy(b.texts[b.text:], s.Addr.Bytes())
+		b.text += copy(b.texts[b.text:], s.Endpoint.Bytes())
+	}
+}
+
+// unpack returns b's event i in h.ev, exactly as it was given to Event.
+func (h *Handoff) unpack(b *evBatch, i int) *event.Event {
+	e, c := &h.ev, &b.core[i]
+	e.Frame, e.FirstFrame, e.TimeNs = c.Frame, c.FirstFrame, c.TimeNs
+	e.Client = netip.AddrPortFrom(c.client, c.clientPort)
+	e.Server = netip.AddrPortFrom(c.server, c.serverPort)
+	e.Iface, e.CallID, e.Status, e.Opnum, e.ContextID = c.Iface, c.CallID, c.Status, c.Opnum, c.ContextID
+	e.AckResult, e.AckReason = c.AckResult, c.AckReason
+	e.Kind, e.Transport, e.PType = c.Kind, c.Transport, c.PType
+	e.FromServer, e.IfaceOK, e.OpnumOK, e.AckRejected = c.FromServer, c.IfaceOK, c.OpnumOK, c.AckRejected
+	switch {
+	case c.more:
+		m := &b.more[i]
+		e.ServerBoot, e.Seqnum, e.Activity = m.ServerBoot, m.Seqnum, m.Activity
+		e.BindingIface, e.BindingObject, e.Anomaly = m.BindingIface, m.BindingObject, m.Anomaly
+		e.Source, e.HasBinding, e.Where, e.ICMPType, e.ICMPCode = m.Source, m.HasBinding, m.Where, m.ICMPType, m.ICMPCode
+		h.evMore = true
+	case h.evMore:
+		e.ServerBoot, e.Seqnum, e.Activity = 0, 0, dissect.UUID{}
+		e.BindingIface, e.BindingObject, e.Anomaly = dissect.SyntaxID{}, dissect.UUID{}, dissect.Anomaly{}
+		e.Source, e.HasBinding, e.Where, e.ICMPType, e.ICMPCode = 0, false, 0, 0, 0
+		h.evMore = false
+	}
+	switch {
+	case c.bound:
+		s, d := &b.binds[i], &e.Binding
+		d.IP, d.Protseq, d.Port, d.HasPort = s.IP, s.Protseq, s.Port, s.HasPort
+		at, mid := int(s.at), int(s.at)+int(s.addrLen)
+		d.Addr.Set(b.texts[at:mid])
+		d.Endpoint.Set(b.texts[mid : mid+int(s.epLen)])
+		h.evBound = true
+	case h.evBound:
+		e.Binding = dissect.Binding{}
+		h.evBound = false
+	}
+	return e
 }
 
 // Close hands over the last events and waits until the consumer has
@@ -103,30 +258,4 @@ func (h *Handoff) Close() {
 	h.cur = nil
 	close(h.full)
 	<-h.done
-}
-
-// copyEvent copies *e to *d and reports whether d.Binding is now non-zero;
-// bound says whether it was before. Binding is defined only for binding
-// events and anomalies with HasBinding (event.Event's doc), and it is two
-// thirds of an Event, so the other events (PDUs, connections: most of them)
-// are copied field by field around it, and d.Binding is left zero (cleared
-// when the slot held one). handoff_test.go fails when a field is missing.
-func copyEvent(d, e *event.Event, bound bool) bool {
-	if e.Kind == event.KindBinding || e.HasBinding {
-		*d = *e
-		return true
-	}
-	if bound {
-		d.Binding = dissect.Binding{}
-	}
-	d.Kind, d.Frame, d.FirstFrame, d.TimeNs, d.Transport = e.Kind, e.Frame, e.FirstFrame, e.TimeNs, e.Transport
-	d.Client, d.Server, d.FromServer = e.Client, e.Server, e.FromServer
-	d.PType, d.Iface, d.IfaceOK, d.Opnum, d.OpnumOK = e.PType, e.Iface, e.IfaceOK, e.Opnum, e.OpnumOK
-	d.CallID, d.ContextID, d.Status = e.CallID, e.ContextID, e.Status
-	d.AckResult, d.AckReason, d.AckRejected = e.AckResult, e.AckReason, e.AckRejected
-	d.ServerBoot, d.Activity, d.Seqnum = e.ServerBoot, e.Activity, e.Seqnum
-	d.BindingIface, d.BindingObject, d.Source, d.HasBinding = e.BindingIface, e.BindingObject, e.Source, e.HasBinding
-	d.Anomaly, d.Where = e.Anomaly, e.Where
-	d.ICMPType, d.ICMPCode = e.ICMPType, e.ICMPCode
-	return false
 }
