@@ -17,7 +17,8 @@ import (
 // File is a Source reading a pcap or pcapng file, optionally
 // gzip-compressed, from a file or any io.Reader (standard input for "-").
 // It reads pcapng through gopacket/pcapgo's ZeroCopyReadPacketData over a
-// 1 MiB bufio.Reader, and classic pcap records in place in that buffer.
+// 1 MiB bufio.Reader, and parses classic pcap records in place out of its
+// own fixed 1 MiB buffer (pcapBuf).
 // A File is not safe for concurrent use, except Progress.
 type File struct {
 	name     string
@@ -26,17 +27,13 @@ type File struct {
 	total    int64
 	format   Format
 	gz       *gzip.Reader
-	br       *bufio.Reader
-	pcap     *pcapgo.Reader
+	br       *bufio.Reader // pcapng only
 	ng       *pcapgo.NgReader
 	check    ngCheck
+	pc       pcapBuf         // classic pcap only
 	linkType decode.LinkType // classic pcap: the file's link type
-	be       bool            // classic pcap: big-endian file
-	nanos    bool            // classic pcap: nanosecond timestamps
 	frame    int
-	odd      []byte // copy of a record pcapgo refuses (caplen > len); allocated on first use
-	pending  int    // classic pcap: bytes of the last record, still in br (returned in place)
-	err      error  // sticky
+	err      error // sticky
 }
 
 // countingReader counts the bytes read from the underlying input, for
@@ -98,11 +95,25 @@ func NewReader(r io.Reader, name string, size int64) (*File, error) {
 }
 
 func newFile(r io.Reader, name string, size int64, closer io.Closer) (*File, error) {
+	return newFileBuf(r, name, size, closer, pcapBufSize)
+}
+
+// newFileBuf is newFile with a classic pcap read buffer of pcapBuf bytes;
+// tests make it small to cross its end often.
+//
+// The format is judged from the first 8 bytes, read by hand rather than
+// peeked, so that classic pcap input never passes through a bufio.Reader:
+// the pcapBuf reads the input (or the gzip stream) itself. pcapng and the
+// compressed side of gzip input get their bufio.Reader afterwards, over a
+// prefixReader that hands back the bytes already read.
+func newFileBuf(r io.Reader, name string, size int64, closer io.Closer, pcapBuf int) (*File, error) {
 	f := &File{name: name, closer: closer, total: size, counter: &countingReader{r: r}}
-	f.br = bufio.NewReaderSize(f.counter, bufSize)
-	head, _ := f.br.Peek(8)
-	if len(head) >= 2 && head[0] == magicGzip[0] && head[1] == magicGzip[1] {
-		gz, err := gzip.NewReader(f.br)
+	var in io.Reader = f.counter
+	p := &prefixReader{r: in}
+	n, rerr := readHead(in, p.head[:8])
+	if n >= 2 && p.head[0] == magicGzip[0] && p.head[1] == magicGzip[1] {
+		p.pre, p.err = p.head[:n], rerr
+		gz, err := gzip.NewReader(bufio.NewReaderSize(p, bufSize))
 		if err != nil {
 			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 				return nil, &TruncatedError{Name: name, Frame: 1, Err: io.ErrUnexpectedEOF}
@@ -110,36 +121,43 @@ func newFile(r io.Reader, name string, size int64, closer io.Closer) (*File, err
 			return nil, &FormatError{Name: name, Err: err}
 		}
 		f.gz = gz
-		f.br = bufio.NewReaderSize(gz, bufSize)
-		head, _ = f.br.Peek(8)
+		in = gz
+		p = &prefixReader{r: in}
+		n, rerr = readHead(in, p.head[:8])
 	}
-	format, found := sniff(head)
+	format, found := sniff(p.head[:n])
 	switch format {
 	case FormatPcap:
-		return f, f.openPcap()
+		return f, f.openPcap(in, &p.head, n, rerr, pcapBuf)
 	case FormatPcapNG:
+		p.pre, p.err = p.head[:n], rerr
+		f.br = bufio.NewReaderSize(p, bufSize)
 		return f, f.openPcapNG()
 	}
 	if f.gz != nil {
 		found = "gzip-compressed " + found
 	}
-	m := head
-	if len(m) > 8 {
-		m = m[:8]
-	}
-	return nil, &NotCaptureError{Name: name, Found: found, Magic: append([]byte(nil), m...)}
+	return nil, &NotCaptureError{Name: name, Found: found, Magic: append([]byte(nil), p.head[:n]...)}
 }
 
-func (f *File) openPcap() error {
+// openPcap reads the rest of the 24-byte file header after the n bytes of
+// head already read from in (rerr: the error the last read returned, if
+// any), and sets up the record buffer over in.
+func (f *File) openPcap(in io.Reader, head *[24]byte, n int, rerr error, bufLen int) error {
 	f.format = FormatPcap
-	h, err := f.br.Peek(24)
-	if len(h) < 24 {
-		return f.headerErr(err)
+	if rerr == nil {
+		var k int
+		k, rerr = readHead(in, head[n:])
+		n += k
 	}
-	f.be = h[0] == 0xa1                    // a1 b2 c3 d4 / a1 b2 3c 4d
-	f.nanos = h[2] == 0x3c || h[1] == 0x3c // a1 b2 3c 4d / 4d 3c b2 a1
+	if n < len(head) {
+		return f.headerErr(rerr)
+	}
+	h := head[:]
+	be := h[0] == 0xa1                    // a1 b2 c3 d4 / a1 b2 3c 4d
+	nanos := h[2] == 0x3c || h[1] == 0x3c // a1 b2 3c 4d / 4d 3c b2 a1
 	var network uint32
-	if f.be {
+	if be {
 		network = binary.BigEndian.Uint32(h[20:24])
 	} else {
 		network = binary.LittleEndian.Uint32(h[20:24])
@@ -147,15 +165,21 @@ func (f *File) openPcap() error {
 	// The upper bits of the network field carry FCS information; the
 	// link type is the low 16 bits.
 	f.linkType = decode.LinkType(network & 0xffff)
-	r, err := pcapgo.NewReader(f.br)
-	if err != nil {
-		return &FormatError{Name: f.name, Err: err}
+	// Only version 2.4 exists (sniff has checked the magic). The messages
+	// are the ones pcapgo, which used to judge the header, gave. The snap
+	// length is not used: records up to MaxPacketLen are accepted.
+	major, minor := binary.LittleEndian.Uint16(h[4:6]), binary.LittleEndian.Uint16(h[6:8])
+	if be {
+		major, minor = binary.BigEndian.Uint16(h[4:6]), binary.BigEndian.Uint16(h[6:8])
 	}
-	// Accept records up to MaxPacketLen whatever the header's snap length
-	// says (as Wireshark does), and never let pcapgo size its buffer from
-	// the header.
-	r.SetSnaplen(MaxPacketLen)
-	f.pcap = r
+	if major != 2 {
+		return &FormatError{Name: f.name, Err: errors.New("Unknown major version " + itoa(int(major)))}
+	}
+	if minor != 4 {
+		return &FormatError{Name: f.name, Err: errors.New("Unknown minor version " + itoa(int(minor)))}
+	}
+	f.pc.init(in, rerr, bufLen)
+	f.pc.be, f.pc.nanos = be, nanos
 	return decode.CheckLinkType(f.linkType)
 }
 
@@ -258,83 +282,64 @@ func (f *File) corrupt(err error) error {
 }
 
 // nextPcap reads a classic pcap record into ci (which is zero) and returns
-// its data.
+// its data in place in the read buffer, valid until the next call (only a
+// later fill moves or overwrites it). It allocates nothing but the error of
+// a corrupt record. Every length is checked before use: the captured length
+// against MaxPacketLen, then against the bytes available (fill refuses a
+// need larger than the buffer), so no slice expression can fail and no
+// allocation depends on the file.
 func (f *File) nextPcap(ci *Info) ([]byte, error) {
-	// The previous record was handed out as a slice of the read buffer:
-	// step over it only now, when the caller is done with it.
-	if n := f.pending; n > 0 {
-		f.pending = 0
-		if _, err := f.br.Discard(n); err != nil {
-			return nil, f.corrupt(err)
+	b := &f.pc
+	if b.end-b.off < pcapRecHdr {
+		if err := b.fill(pcapRecHdr); err != nil {
+			return nil, f.pcapErr(err)
 		}
 	}
-	h, err := f.br.Peek(16)
-	if len(h) < 16 {
-		if len(h) == 0 && (err == io.EOF || err == nil) {
-			return nil, io.EOF
-		}
-		return nil, f.corrupt(err)
-	}
+	h := (*[pcapRecHdr]byte)(b.buf[b.off:])
 	var sec, frac, caplen, origlen uint32
-	if f.be {
+	if b.be {
 		sec, frac = binary.BigEndian.Uint32(h[0:4]), binary.BigEndian.Uint32(h[4:8])
 		caplen, origlen = binary.BigEndian.Uint32(h[8:12]), binary.BigEndian.Uint32(h[12:16])
 	} else {
 		sec, frac = binary.LittleEndian.Uint32(h[0:4]), binary.LittleEndian.Uint32(h[4:8])
 		caplen, origlen = binary.LittleEndian.Uint32(h[8:12]), binary.LittleEndian.Uint32(h[12:16])
 	}
+	// Accept records up to MaxPacketLen whatever the header's snap length
+	// says (as Wireshark does), and captured lengths above the original
+	// length too (tshark accepts them; pcapgo does not).
 	if caplen > MaxPacketLen {
-		return nil, &FormatError{Name: f.name, Frame: f.frame + 1,
-			Err: errors.New("pcap: record of " + itoa(int(caplen)) + " bytes exceeds the " + itoa(MaxPacketLen) + "-byte maximum")}
+		return nil, f.overMax(caplen)
 	}
-	if caplen > origlen {
-		data, info, err := f.oddRecord(int(caplen), int(origlen))
-		*ci = info
-		return data, err
+	n := pcapRecHdr + int(caplen)
+	if b.end-b.off < n {
+		if err := b.fill(n); err != nil {
+			return nil, f.corrupt(err)
+		}
 	}
-	// Zero copy: the record is returned in place in the read buffer
-	// (bufSize > 16+MaxPacketLen, so Peek can always hold it), as pcapgo's
-	// ZeroCopyReadPacketData would return it after copying it into its own.
-	n := 16 + int(caplen)
-	rec, err := f.br.Peek(n)
-	if len(rec) < n {
-		return nil, f.corrupt(err)
-	}
-	f.pending = n
+	rec := b.buf[b.off : b.off+n : b.off+n]
+	b.off += n
 	ns := int64(frac)
-	if !f.nanos {
+	if !b.nanos {
 		ns *= 1000
 	}
 	ci.Timestamp = time.Unix(int64(sec), ns).UTC()
 	ci.CaptureLength, ci.Length, ci.LinkType = int(caplen), int(origlen), f.linkType
-	return rec[16:n:n], nil
+	return rec[pcapRecHdr:], nil
 }
 
-// oddRecord reads a classic pcap record whose captured length exceeds its
-// original length. tshark accepts such records; pcapgo rejects them before
-// reading the data, which would leave it mid-record, so they are read here.
-func (f *File) oddRecord(caplen, origlen int) ([]byte, Info, error) {
-	rec, err := f.br.Peek(16 + caplen)
-	if len(rec) < 16+caplen {
-		return nil, Info{}, f.corrupt(err)
+// pcapErr turns the error of a fill for a record header into io.EOF at a
+// clean end of input and into a typed error otherwise.
+func (f *File) pcapErr(err error) error {
+	if f.pc.end == f.pc.off && err == io.EOF {
+		return io.EOF
 	}
-	u32 := binary.LittleEndian.Uint32
-	if f.be {
-		u32 = binary.BigEndian.Uint32
-	}
-	sec, frac := int64(u32(rec[0:4])), int64(u32(rec[4:8]))
-	if !f.nanos {
-		frac *= 1000
-	}
-	if cap(f.odd) < caplen {
-		f.odd = make([]byte, MaxPacketLen)
-	}
-	data := f.odd[:caplen]
-	copy(data, rec[16:])
-	if _, err := f.br.Discard(16 + caplen); err != nil {
-		return nil, Info{}, f.corrupt(err)
-	}
-	return data, Info{Timestamp: time.Unix(sec, frac).UTC(), CaptureLength: caplen, Length: origlen, LinkType: f.linkType}, nil
+	return f.corrupt(err)
+}
+
+// overMax reports a record longer than MaxPacketLen.
+func (f *File) overMax(caplen uint32) error {
+	return &FormatError{Name: f.name, Frame: f.frame + 1,
+		Err: errors.New("pcap: record of " + itoa(int(caplen)) + " bytes exceeds the " + itoa(MaxPacketLen) + "-byte maximum")}
 }
 
 func (f *File) nextNG() ([]byte, Info, error) {
