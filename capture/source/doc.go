@@ -2,14 +2,14 @@
 // (optionally gzip-compressed, or from standard input as "-") through
 // gopacket/pcapgo, and from network interfaces through gopacket/pcap.
 //
-// Files: the format is detected from the first bytes with a peeking
-// bufio.Reader — classic pcap with micro- or nanosecond timestamps in either
-// byte order, pcapng with any number of sections and interfaces of mixed
-// link types, and either of them gzip-compressed (compress/gzip). pcapng
-// frames are read with pcapgo's ZeroCopyReadPacketData over a 1 MiB
-// bufio.Reader; classic pcap records are parsed in place in that reader's
-// buffer (pcapgo validates the file header), which saves pcapgo's copy of
-// every frame into its own buffer.
+// Files: the format is detected from the first bytes, read directly —
+// classic pcap with micro- or nanosecond timestamps in either byte order,
+// pcapng with any number of sections and interfaces of mixed link types,
+// and either of them gzip-compressed (compress/gzip). pcapng frames are
+// read with pcapgo's ZeroCopyReadPacketData over a 1 MiB bufio.Reader;
+// classic pcap records are parsed in place out of the File's own fixed
+// 1 MiB buffer, refilled with one large Read when a record runs past what
+// was read (no bufio, no pcapgo, no copy of a frame).
 // Frame numbers are 1-based and count every packet record, as tshark does.
 // A file that ends inside a record delivers every complete frame and then a
 // *TruncatedError naming the frame that broke (tshark counts only the
@@ -37,7 +37,7 @@
 // # Allocation
 //
 // Next does not allocate per frame once warm: data aliases the reader's
-// buffer (the bufio.Reader's for classic pcap, pcapgo's for pcapng,
+// buffer (the File's own for classic pcap, pcapgo's for pcapng,
 // libpcap's for live captures) and is valid until the
 // next call; Info is a value. TestNoAllocs checks testing.AllocsPerRun == 0
 // for classic pcap in both byte orders and resolutions, pcapng in both
