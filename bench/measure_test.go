@@ -147,15 +147,12 @@ func decodeRun(t testing.TB, c *corpus) func() {
 
 // pipelineRun reads the corpus through capture.Pipeline, and through
 // detect.Detector as well when withDetect is set, on a second goroutine
-// behind a capture.Handoff, as rpcwatch read does.
+// (Pipeline.Go), as rpcwatch read does.
 func pipelineRun(withDetect bool) func(t testing.TB, c *corpus) func() {
 	return func(t testing.TB, c *corpus) func() {
 		var h event.Handler = func(*event.Event) {}
-		var hand *capture.Handoff
 		if withDetect {
-			det := detect.New(detect.Config{}, nil)
-			hand = capture.NewHandoff(det.Event)
-			h = hand.Event
+			h = detect.New(detect.Config{}, nil).Event
 		}
 		p, err := capture.New(capture.Config{}, h)
 		if err != nil {
@@ -166,16 +163,13 @@ func pipelineRun(withDetect bool) func(t testing.TB, c *corpus) func() {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if hand != nil {
-				hand.Start()
+			if withDetect {
+				p.Go()
 			}
 			if err := p.Read(context.Background(), src); err != nil {
 				t.Fatal(err)
 			}
 			p.Finish()
-			if hand != nil {
-				hand.Close()
-			}
 		}
 	}
 }

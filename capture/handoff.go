@@ -46,15 +46,28 @@ type Handoff struct {
 	// only then).
 	ev              event.Event
 	evMore, evBound bool
+
+	// runner, when set (Pipeline.Go), decodes on the consumer's goroutine
+	// the response stubs given to stub (up to maxStub bytes each), counting
+	// in stubStats; deferred counts the stubs it took.
+	runner    *stubRunner
+	stubStats Stats
+	maxStub   int
+	deferred  uint64
 }
 
 const (
 	handoffBatches     = 4
 	handoffBatchEvents = 1024
-	// handoffTextBytes holds the texts of a batch's bindings; a batch is
-	// handed over early when the next binding's texts would not fit (a
-	// binding's two texts take at most 2*dissect.MaxText bytes).
-	handoffTextBytes = 64 << 10
+	// handoffBytes holds the texts of a batch's bindings and the response
+	// stubs it carries; a batch is handed over early when the next
+	// binding's texts or stub would not fit (a binding's two texts take at
+	// most 2*dissect.MaxText bytes, a stub at most handoffMaxStub).
+	handoffBytes = 256 << 10
+	// handoffMaxStub is the largest response stub decoded on the
+	// consumer's goroutine (Pipeline.Go); larger ones (an endpoint-mapper
+	// answer carries about 100 bytes per tower) are decoded by the producer.
+	handoffMaxStub = 64 << 10
 )
 
 // evCore is the part of an event.Event that every event may carry, in 128
@@ -75,8 +88,15 @@ type evCore struct {
 	FromServer, IfaceOK    bool
 	OpnumOK, AckRejected   bool
 	// more: evMore holds the rest of the fields; bound: evBind holds a
-	// Binding
-	more, bound bool
+	// Binding; stub: the event is a response whose stub (evStub) the
+	// consumer decodes (Handoff.stub)
+	more, bound, stub bool
+}
+
+// evStub locates a response stub in evBatch.bytes.
+type evStub struct {
+	at, n     uint32
+	le, ndr64 bool
 }
 
 // evMore is the part of an event.Event that only some events carry (CL
@@ -102,7 +122,7 @@ func hasMore(e *event.Event) bool {
 }
 
 // evBind is a Binding without its text arrays: Addr and Endpoint are
-// evBatch.text[at:at+addrLen] and the endpoint's length after it.
+// evBatch.bytes[at:at+addrLen] and the endpoint's length after it.
 type evBind struct {
 	IP             netip.Addr
 	at             uint32
@@ -114,17 +134,18 @@ type evBind struct {
 
 type evBatch struct {
 	n     int
-	text  int // bytes of text used
+	used  int // of bytes
 	core  [handoffBatchEvents]evCore
 	more  [handoffBatchEvents]evMore
 	binds [handoffBatchEvents]evBind
-	texts [handoffTextBytes]byte
+	stubs [handoffBatchEvents]evStub
+	bytes [handoffBytes]byte
 }
 
 // NewHandoff allocates the batches for a consumer that calls consume for
 // every event given to Event, in order; Start starts it.
 func NewHandoff(consume event.Handler) *Handoff {
-	h := &Handoff{consume: consume, free: make(chan *evBatch, handoffBatches)}
+	h := &Handoff{consume: consume, free: make(chan *evBatch, handoffBatches), maxStub: handoffMaxStub}
 	for i := 0; i < handoffBatches; i++ {
 		h.free <- new(evBatch)
 	}
@@ -150,9 +171,15 @@ func (h *Handoff) consumeAll(full <-chan *evBatch, done chan<- struct{}) {
 	defer close(done)
 	for b := range full {
 		for i := 0; i < b.n; i++ {
-			h.consume(h.unpack(b, i))
+			e := h.unpack(b, i)
+			if b.core[i].stub {
+				s := &b.stubs[i]
+				h.runner.response(e, b.bytes[s.at:s.at+s.n], s.le, s.ndr64)
+				continue
+			}
+			h.consume(e)
 		}
-		b.n, b.text = 0, 0
+		b.n, b.used = 0, 0
 		h.free <- b
 	}
 }
@@ -162,7 +189,7 @@ func (h *Handoff) consumeAll(full <-chan *evBatch, done chan<- struct{}) {
 func (h *Handoff) Event(e *event.Event) {
 	b := h.cur
 	bound := e.Kind == event.KindBinding || e.HasBinding
-	if bound && b.text+e.Binding.Addr.Len()+e.Binding.Endpoint.Len() > len(b.texts) {
+	if bound && b.used+e.Binding.Addr.Len()+e.Binding.Endpoint.Len() > len(b.bytes) {
 		h.handOver()
 		b = h.cur
 	}
@@ -170,6 +197,31 @@ func (h *Handoff) Event(e *event.Event) {
 	if b.n == len(b.core) {
 		h.handOver()
 	}
+}
+
+// stub hands the response PDU event e and its stub to the consumer, which
+// decodes the stub (stubRunner.response) and sends e and what the stub
+// carries to its handler; it reports false, having done nothing, when the
+// Handoff has no runner or the stub is larger than maxStub.
+func (h *Handoff) stub(e *event.Event, stub []byte, le, ndr64 bool) bool {
+	if h.runner == nil || len(stub) > h.maxStub {
+		return false
+	}
+	h.deferred++
+	b := h.cur
+	if b.used+len(stub) > len(b.bytes) {
+		h.handOver()
+		b = h.cur
+	}
+	i := b.n
+	b.pack(e, e.Kind == event.KindBinding || e.HasBinding)
+	b.core[i].stub = true
+	b.stubs[i] = evStub{at: uint32(b.used), n: uint32(len(stub)), le: le, ndr64: ndr64}
+	b.used += copy(b.bytes[b.used:], stub)
+	if b.n == len(b.core) {
+		h.handOver()
+	}
+	return true
 }
 
 // handOver sends the current batch to the consumer and takes an empty one.
@@ -192,7 +244,7 @@ func (b *evBatch) pack(e *event.Event, bound bool) {
 	c.AckResult, c.AckReason = e.AckResult, e.AckReason
 	c.Kind, c.Transport, c.PType = e.Kind, e.Transport, e.PType
 	c.FromServer, c.IfaceOK, c.OpnumOK, c.AckRejected = e.FromServer, e.IfaceOK, e.OpnumOK, e.AckRejected
-	c.more, c.bound = hasMore(e), bound
+	c.more, c.bound, c.stub = hasMore(e), bound, false
 	if c.more {
 		m := &b.more[i]
 		m.ServerBoot, m.Seqnum, m.Activity = e.ServerBoot, e.Seqnum, e.Activity
@@ -202,10 +254,10 @@ func (b *evBatch) pack(e *event.Event, bound bool) {
 	if bound {
 		s, d := &e.Binding, &b.binds[i]
 		d.IP, d.Protseq, d.Port, d.HasPort = s.IP, s.Protseq, s.Port, s.HasPort
-		d.at = uint32(b.text)
+		d.at = uint32(b.used)
 		d.addrLen, d.epLen = uint8(s.Addr.Len()), uint8(s.Endpoint.Len())
-		b.text += copy(b.texts[b.text:], s.Addr.Bytes())
-		b.text += copy(b.texts[b.text:], s.Endpoint.Bytes())
+		b.used += copy(b.bytes[b.used:], s.Addr.Bytes())
+		b.used += copy(b.bytes[b.used:], s.Endpoint.Bytes())
 	}
 }
 
@@ -237,8 +289,8 @@ func (h *Handoff) unpack(b *evBatch, i int) *event.Event {
 		s, d := &b.binds[i], &e.Binding
 		d.IP, d.Protseq, d.Port, d.HasPort = s.IP, s.Protseq, s.Port, s.HasPort
 		at, mid := int(s.at), int(s.at)+int(s.addrLen)
-		d.Addr.Set(b.texts[at:mid])
-		d.Endpoint.Set(b.texts[mid : mid+int(s.epLen)])
+		d.Addr.Set(b.bytes[at:mid])
+		d.Endpoint.Set(b.bytes[mid : mid+int(s.epLen)])
 		h.evBound = true
 	case h.evBound:
 		e.Binding = dissect.Binding{}

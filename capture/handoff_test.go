@@ -119,11 +119,11 @@ func TestHandoffCarriesEveryField(t *testing.T) {
 	}
 }
 
-// TestHandoffLongTexts: bindings whose texts fill the batch's text space
+// TestHandoffLongTexts: bindings whose texts fill the batch's byte space
 // are handed over early and arrive whole.
 func TestHandoffLongTexts(t *testing.T) {
 	var evs []event.Event
-	for i := 0; i < 3*handoffTextBytes/(2*dissect.MaxText); i++ {
+	for i := 0; i < 3*handoffBytes/(2*dissect.MaxText); i++ {
 		var e event.Event
 		e.Kind, e.Frame = event.KindBinding, int64(i+1)
 		e.Binding.Addr.SetString(strings.Repeat("a", dissect.MaxText-i%3))

@@ -164,7 +164,12 @@ type worker struct {
 	cl      dissect.CLPDU
 	clReasm *dissect.CLReassembler
 	frag    *ipfrag.Reassembler
-	stubs   stubDecoders
+	stubs   stubRunner
+	// sync is the handler New was given; hand, in Go mode, the Handoff
+	// that runs it (and decodes response stubs) on a second goroutine,
+	// with w.h its Event. spare keeps a closed Handoff for the next Go.
+	sync        event.Handler
+	hand, spare *Handoff
 
 	// ev carries PDU events, bev binding events, cev connection events
 	// and aev anomalies: each of the first three is only ever filled with
@@ -197,9 +202,10 @@ func (s connShim) Event(e *tcpstream.Event) { s.w.connEvent(e) }
 
 func newWorker(cfg Config, h event.Handler) (*worker, error) {
 	cfg = cfg.withDefaults()
-	w := &worker{cfg: cfg, h: h, dec: decode.NewDecoder(), clReasm: dissect.NewCLReassembler(cfg.CL), frag: ipfrag.New(cfg.Frag),
+	w := &worker{cfg: cfg, h: h, sync: h, dec: decode.NewDecoder(), clReasm: dissect.NewCLReassembler(cfg.CL), frag: ipfrag.New(cfg.Frag),
 		pool: tcpstream.NewPool(streamPoolBytes)}
 	w.shim.w = w
+	w.stubs.h, w.stubs.st = h, &w.stats
 	t, err := flow.New(flow.Config[flow.Key, flowState]{
 		Max:  cfg.MaxFlows,
 		Idle: cfg.FlowIdle,
@@ -565,6 +571,17 @@ func (w *worker) unreachable(p *decode.Packet, num, tns int64) {
 // returns the stats.
 func (w *worker) finish() Stats {
 	w.flows.Flush() // the Evict hook flushes each flow's streams
+	if h := w.hand; h != nil {
+		h.Close()
+		d := &h.stubStats
+		w.stats.Bindings += d.Bindings
+		w.stats.Anomalies += d.Anomalies
+		w.stats.StubErrors += d.StubErrors
+		w.stats.NDR64Stubs += d.NDR64Stubs
+		*d = Stats{}
+		w.h, w.stubs.h = w.sync, w.sync
+		w.hand, w.spare = nil, h
+	}
 	w.stats.Flows = w.flows.Stats()
 	w.stats.CLReasm = w.clReasm.Stats
 	w.stats.Frag = w.frag.Stats()
@@ -608,6 +625,37 @@ func (p *Pipeline) Packet(lt decode.LinkType, frame []byte, num int64, ts time.T
 	p.w.packet(lt, frame, num, ts)
 }
 
+// Go runs the pipeline's handler on a second goroutine from now until
+// Finish, fed through a Handoff (bounded, order kept, nothing dropped), and
+// decodes the EPM and DCOM response stubs there too (a stub larger than
+// handoffMaxStub is decoded here): on a machine with two or more CPUs,
+// reading and dissecting overlap with the stubs, the handler's work (rpcwatch
+// read: the detector and the output) and each other. The handler sees the
+// same events in the same order as without Go. Not for handlers that must
+// follow each packet promptly (live output) or that share state with the
+// caller without synchronisation. Calling Go again before Finish does
+// nothing.
+//
+// While Go is in effect, Stats lacks the bindings, anomalies and stub
+// errors of the stubs decoded on the second goroutine; Finish adds them.
+//
+// Allocation: the first Go allocates the Handoff's batches (about 2 MiB);
+// later ones reuse them.
+func (p *Pipeline) Go() {
+	w := p.w
+	if w.hand != nil {
+		return
+	}
+	h := w.spare
+	if h == nil {
+		h = NewHandoff(w.sync)
+		h.runner = &stubRunner{h: w.sync, st: &h.stubStats}
+	}
+	w.spare, w.hand = nil, h
+	h.Start()
+	w.h, w.stubs.h = h.Event, h.Event
+}
+
 // Stats returns the counters so far (flows still open are not yet folded
 // into the stream and reassembly counters).
 func (p *Pipeline) Stats() Stats {
@@ -619,6 +667,6 @@ func (p *Pipeline) Stats() Stats {
 }
 
 // Finish flushes every open flow, delivering what its streams still hold,
-// and returns the final counters. The pipeline is empty afterwards and can
-// be reused.
+// ends Go mode (waiting until the handler has seen every event), and returns
+// the final counters. The pipeline is empty afterwards and can be reused.
 func (p *Pipeline) Finish() Stats { return p.w.finish() }

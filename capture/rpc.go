@@ -353,7 +353,7 @@ func (w *worker) clPDU(b []byte, m *pduMeta) bool {
 // trafficBinding reports that the server endpoint of e answered for iface:
 // a binding learned from traffic rather than advertised.
 func (w *worker) trafficBinding(e *event.Event, iface dissect.SyntaxID, ps dissect.Protseq) {
-	b := w.beginBinding(e, iface, dissect.NilUUID, event.SourceTraffic)
+	b := beginBinding(&w.bev, e, iface, dissect.NilUUID, event.SourceTraffic)
 	b.Binding.Protseq = ps
 	b.Binding.SetIP(e.Server.Addr().Unmap())
 	b.Binding.SetPort(e.Server.Port())
@@ -382,17 +382,17 @@ func (w *worker) begin(k event.Kind, m *pduMeta, fromServer bool, transport uint
 	return e
 }
 
-// beginBinding fills the shared binding event with e's frame, time and
-// endpoints and the given interface, object and source; the caller then
-// sets every field of Binding (SetIP or Addr.Set, SetPort or Endpoint.Set,
-// Protseq), which the Text setters do without clearing all 255 bytes.
+// beginBinding fills b, a reused binding event, with e's frame, time and
+// endpoints and the given interface, object and source, and returns it; the
+// caller then sets every field of Binding (SetIP or Addr.Set, SetPort or
+// Endpoint.Set, Protseq), which the Text setters do without clearing all
+// 255 bytes.
 //
-// w.bev carries only binding events, so its PDU, anomaly and ICMP fields
-// are never set and stay zero (handlers must not modify events): only the
-// header and binding fields are assigned, rather than clearing the ~800-byte
-// Event per tower.
-func (w *worker) beginBinding(e *event.Event, iface dissect.SyntaxID, object dissect.UUID, src event.Source) *event.Event {
-	b := &w.bev
+// b carries only binding events (worker.bev, stubRunner.bev), so its PDU,
+// anomaly and ICMP fields are never set and stay zero (handlers must not
+// modify events): only the header and binding fields are assigned, rather
+// than clearing the ~800-byte Event per tower.
+func beginBinding(b, e *event.Event, iface dissect.SyntaxID, object dissect.UUID, src event.Source) *event.Event {
 	b.Kind, b.Frame, b.FirstFrame, b.TimeNs = event.KindBinding, e.Frame, e.FirstFrame, e.TimeNs
 	b.Transport, b.Client, b.Server, b.FromServer = e.Transport, e.Client, e.Server, e.FromServer
 	b.BindingIface, b.BindingObject, b.Source, b.HasBinding = iface, object, src, true
@@ -403,7 +403,13 @@ func (w *worker) emit(e *event.Event) { w.h(e) }
 
 // anomalyEvent reports one structural anomaly.
 func (w *worker) anomalyEvent(m *pduMeta, fromServer bool, where event.Where, an dissect.Anomaly, transport uint8) {
-	a := &w.aev
+	fillAnomaly(&w.aev, m, fromServer, where, an, transport)
+	w.stats.Anomalies++
+	w.h(&w.aev)
+}
+
+// fillAnomaly sets a to the anomaly an found in the PDU m describes.
+func fillAnomaly(a *event.Event, m *pduMeta, fromServer bool, where event.Where, an dissect.Anomaly, transport uint8) {
 	*a = event.Event{Kind: event.KindAnomaly, Frame: m.last, FirstFrame: m.first, TimeNs: m.timeNs,
 		Transport: transport, FromServer: fromServer, Anomaly: an, Where: where}
 	if fromServer {
@@ -411,8 +417,6 @@ func (w *worker) anomalyEvent(m *pduMeta, fromServer bool, where event.Where, an
 	} else {
 		a.Server, a.Client = m.dst, m.src
 	}
-	w.stats.Anomalies++
-	w.h(a)
 }
 
 func (w *worker) coAnomalies(p *dissect.COPDU, m *pduMeta) {

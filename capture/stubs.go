@@ -13,6 +13,20 @@ import (
 // rpcwatch files OXID and activation bindings under it.
 var IRemUnknown = dissect.MustParseUUID("00000131-0000-0000-c000-000000000046")
 
+// stubRunner decodes the response stubs rpcwatch reads and sends their
+// events (the response's PDU event, bindings, anomalies) to h. A worker
+// has one; in Go mode the Handoff's consumer has another, so that the
+// stubs are decoded on the consumer's goroutine. Its binding and anomaly
+// events are its own, reused; st counts what it reports (Bindings,
+// Anomalies, StubErrors, NDR64Stubs).
+type stubRunner struct {
+	h        event.Handler
+	st       *Stats
+	dec      stubDecoders
+	bev, aev event.Event
+	meta     pduMeta
+}
+
 // stubDecoders holds one reused decoder per response stub rpcwatch reads.
 type stubDecoders struct {
 	lookup  epm.LookupResponse
@@ -36,7 +50,33 @@ type stubDecoders struct {
 // stubs in NDR64 are not decoded (DCOM uses NDR): the PDU event is sent and
 // counted in Stats.NDR64Stubs.
 func (w *worker) response(e *event.Event, stub []byte, le, ndr64 bool) {
-	s := &w.stubs
+	if w.hand != nil && readsStub(e.Iface.UUID, e.Opnum, ndr64) && w.hand.stub(e, stub, le, ndr64) {
+		return
+	}
+	w.stubs.response(e, stub, le, ndr64)
+}
+
+// readsStub reports whether response decodes the stub of a response to
+// opnum of iface, rather than only sending its PDU event: only such stubs
+// are worth handing to the consumer's goroutine (any other is handled
+// where it is, with the same result).
+func readsStub(iface dissect.UUID, opnum uint16, ndr64 bool) bool {
+	switch iface {
+	case dissect.EPMv4:
+		return opnum == uint16(epm.OpLookup) || opnum == uint16(epm.OpMap)
+	case dissect.IObjectExporter:
+		return !ndr64 && (opnum == uint16(dcom.OpResolveOxid) || opnum == uint16(dcom.OpResolveOxid2) || opnum == uint16(dcom.OpServerAlive2))
+	case dissect.IRemoteActivation:
+		return !ndr64 && opnum == 0
+	case dissect.IRemoteSCMActivator:
+		return !ndr64 && (opnum == 3 || opnum == 4)
+	}
+	return false
+}
+
+// response is worker.response's decoding (see there).
+func (w *stubRunner) response(e *event.Event, stub []byte, le, ndr64 bool) {
+	s := &w.dec
 	iface := e.Iface.UUID
 	syn := ndr.NDR20
 	if ndr64 {
@@ -44,12 +84,12 @@ func (w *worker) response(e *event.Event, stub []byte, le, ndr64 bool) {
 	}
 	switch {
 	case ndr64 && iface != dissect.EPMv4:
-		w.stats.NDR64Stubs++
-		w.emit(e)
+		w.st.NDR64Stubs++
+		w.h(e)
 	case iface == dissect.EPMv4 && e.Opnum == uint16(epm.OpLookup):
 		_, err := s.lookup.DecodeSyntax(stub, le, syn)
 		e.Status = uint32(s.lookup.Status)
-		w.emit(e)
+		w.h(e)
 		w.stubAnomalies(e, &s.lookup.Anomalies, event.InEPMStub, err)
 		s.entries.Reset(&s.lookup)
 		for s.entries.Next() {
@@ -61,7 +101,7 @@ func (w *worker) response(e *event.Event, stub []byte, le, ndr64 bool) {
 	case iface == dissect.EPMv4 && e.Opnum == uint16(epm.OpMap):
 		_, err := s.mapr.DecodeSyntax(stub, le, syn)
 		e.Status = uint32(s.mapr.Status)
-		w.emit(e)
+		w.h(e)
 		w.stubAnomalies(e, &s.mapr.Anomalies, event.InEPMStub, err)
 		s.towers.Reset(&s.mapr)
 		for s.towers.Next() {
@@ -92,18 +132,18 @@ func (w *worker) response(e *event.Event, stub []byte, le, ndr64 bool) {
 		d := s.act.Bindings()
 		w.dsaResponse(e, d != nil, d, &s.act.Anomalies, err, IRemUnknown, event.SourceActivation)
 	default:
-		w.emit(e)
+		w.h(e)
 	}
 }
 
 // stubAnomalies reports a stub's anomalies (and a decode failure).
-func (w *worker) stubAnomalies(e *event.Event, an *dissect.Anomalies, where event.Where, err error) {
+func (w *stubRunner) stubAnomalies(e *event.Event, an *dissect.Anomalies, where event.Where, err error) {
 	w.stubAnomaliesExcept(e, an, where, err, dissect.AnomNone)
 }
 
 // stubAnomaliesExcept is stubAnomalies leaving out anomalies of kind skip
 // (reported elsewhere).
-func (w *worker) stubAnomaliesExcept(e *event.Event, an *dissect.Anomalies, where event.Where, err error, skip dissect.AnomalyKind) {
+func (w *stubRunner) stubAnomaliesExcept(e *event.Event, an *dissect.Anomalies, where event.Where, err error, skip dissect.AnomalyKind) {
 	m := &w.meta
 	m.first, m.last, m.timeNs = e.FirstFrame, e.Frame, e.TimeNs
 	if e.FromServer {
@@ -112,24 +152,31 @@ func (w *worker) stubAnomaliesExcept(e *event.Event, an *dissect.Anomalies, wher
 		m.src, m.dst = e.Client, e.Server
 	}
 	if err != nil {
-		w.stats.StubErrors++
+		w.st.StubErrors++
 		if an.Len() == 0 {
-			w.anomalyEvent(m, e.FromServer, where, dissect.Anomaly{Kind: dissect.AnomTruncated}, e.Transport)
+			w.anomaly(m, e.FromServer, where, dissect.Anomaly{Kind: dissect.AnomTruncated}, e.Transport)
 		}
 	}
 	for i := 0; i < an.Len(); i++ {
 		if a := an.At(i); a.Kind != skip {
-			w.anomalyEvent(m, e.FromServer, where, a, e.Transport)
+			w.anomaly(m, e.FromServer, where, a, e.Transport)
 		}
 	}
 }
 
+// anomaly reports one anomaly of a stub.
+func (w *stubRunner) anomaly(m *pduMeta, fromServer bool, where event.Where, an dissect.Anomaly, transport uint8) {
+	fillAnomaly(&w.aev, m, fromServer, where, an, transport)
+	w.st.Anomalies++
+	w.h(&w.aev)
+}
+
 // towerBinding reports the binding a tower advertises, and the tower's
 // anomalies attached to it.
-func (w *worker) towerBinding(e *event.Event, t *epm.TowerInfo, object dissect.UUID) {
-	b := w.beginBinding(e, t.Interface, object, event.SourceEPM)
+func (w *stubRunner) towerBinding(e *event.Event, t *epm.TowerInfo, object dissect.UUID) {
+	b := beginBinding(&w.bev, e, t.Interface, object, event.SourceEPM)
 	t.Binding(&b.Binding)
-	w.stats.Bindings++
+	w.st.Bindings++
 	w.h(b)
 	for i := 0; i < t.Anomalies.Len(); i++ {
 		a := t.Anomalies.At(i)
@@ -139,20 +186,20 @@ func (w *worker) towerBinding(e *event.Event, t *epm.TowerInfo, object dissect.U
 }
 
 // bindingAnomaly reports an anomaly that belongs to the binding in b.
-func (w *worker) bindingAnomaly(b *event.Event, a dissect.Anomaly, where event.Where) {
+func (w *stubRunner) bindingAnomaly(b *event.Event, a dissect.Anomaly, where event.Where) {
 	x := &w.aev
 	*x = *b
 	x.Kind, x.Anomaly, x.Where = event.KindAnomaly, a, where
-	w.stats.Anomalies++
+	w.st.Anomalies++
 	w.h(x)
 }
 
 // dsaResponse reports a DCOM response: the PDU event, the stub's anomalies
 // that do not belong to a string binding, and each string binding with the
 // anomalies found in it.
-func (w *worker) dsaResponse(e *event.Event, has bool, d *dcom.DualStringArray, an *dissect.Anomalies, err error,
+func (w *stubRunner) dsaResponse(e *event.Event, has bool, d *dcom.DualStringArray, an *dissect.Anomalies, err error,
 	iface dissect.UUID, src event.Source) {
-	w.emit(e)
+	w.h(e)
 	// An invalid network address is reported once, attached to its string
 	// binding below, not again as a stub-level anomaly.
 	w.stubAnomaliesExcept(e, an, event.InDCOMStub, err, dissect.AnomDCOMInvalidNetworkAddress)
@@ -162,9 +209,9 @@ func (w *worker) dsaResponse(e *event.Event, has bool, d *dcom.DualStringArray, 
 	it := d.StringBindings()
 	for it.Next() {
 		sb := it.Entry()
-		b := w.beginBinding(e, dissect.SyntaxID{UUID: iface}, dissect.NilUUID, src)
+		b := beginBinding(&w.bev, e, dissect.SyntaxID{UUID: iface}, dissect.NilUUID, src)
 		b.Binding = sb.Binding
-		w.stats.Bindings++
+		w.st.Bindings++
 		w.h(b)
 		if sb.Checked && !sb.Kind.Valid() {
 			w.bindingAnomaly(b, dissect.Anomaly{Kind: dissect.AnomDCOMInvalidNetworkAddress, Off: d.Base + sb.Off}, event.InStringBinding)

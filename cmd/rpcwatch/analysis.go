@@ -39,9 +39,6 @@ type analysis struct {
 	// count after every packet rather than every everyFile packets (inputs
 	// that can be slow: live, stdin).
 	slowInput bool
-	// hand, when set, runs the detector and the renderer on a second
-	// goroutine (capture.Handoff); pump starts it when it may.
-	hand *capture.Handoff
 
 	packets         atomic.Int64
 	firstNs, lastNs int64
@@ -52,7 +49,7 @@ type analysis struct {
 func newAnalysis(o *options, r renderer) (*analysis, error) {
 	a := &analysis{o: o, r: r}
 	a.det = detect.New(detect.Config{}, a.finding)
-	p, err := capture.New(capture.Config{}, a.event)
+	p, err := capture.New(capture.Config{}, a.consume)
 	if err != nil {
 		return nil, err
 	}
@@ -60,16 +57,8 @@ func newAnalysis(o *options, r renderer) (*analysis, error) {
 	return a, nil
 }
 
-// event is the pipeline's handler.
-func (a *analysis) event(e *event.Event) {
-	if a.hand != nil {
-		a.hand.Event(e)
-		return
-	}
-	a.consume(e)
-}
-
-// consume renders a binding event and feeds the detector.
+// consume, the pipeline's handler, renders a binding event and feeds the
+// detector.
 func (a *analysis) consume(e *event.Event) {
 	if e.Kind == event.KindBinding && !a.noFindings && (a.o.json || a.o.verbose) {
 		a.r.binding(e)
@@ -105,11 +94,11 @@ func (a *analysis) finding(f *detect.Finding) {
 // limit packets (0: no limit). It returns nil at the end of the input.
 //
 // Unless output must follow each packet (live) or -w keeps a packet ring,
-// the detector and the renderer run on a second goroutine (capture.Handoff)
+// the detector and the renderer run on a second goroutine (Pipeline.Go)
 // from here until finish.
 func (a *analysis) pump(ctx context.Context, src source.Source, limit int64) error {
-	if a.hand == nil && !a.flushEach && a.ring == nil {
-		a.hand = capture.StartHandoff(a.consume)
+	if !a.flushEach && a.ring == nil {
+		a.pipe.Go()
 	}
 	// A file is read fast: ctx is looked at and the packet count published
 	// for the progress line every everyFile packets (and the count at the
@@ -153,11 +142,7 @@ const everyFile = 256
 
 // finish flushes the pipeline and the detector and returns the summary.
 func (a *analysis) finish(name string, elapsed time.Duration) *summary {
-	st := a.pipe.Finish()
-	if a.hand != nil {
-		a.hand.Close()
-		a.hand = nil
-	}
+	st := a.pipe.Finish() // ends Go mode
 	a.det.Flush()
 	s := &summary{
 		name:    name,
