@@ -36,7 +36,7 @@ var (
 // than the tolerance (medians) and a one-sided Mann-Whitney test puts the
 // shift below alpha.
 const (
-	minMixedFraction    = 0.65
+	minMixedFraction    = 0.80
 	regressionTolerance = 0.25
 	regressionAlpha     = 0.01
 	gateRounds          = 12
