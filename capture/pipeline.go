@@ -187,6 +187,8 @@ type worker struct {
 
 	// last is the last TCP packet's conversation (tcpFlow)
 	last lastTCP
+	// seg is the segment tcp hands to the flow's Conn
+	seg tcpstream.Segment
 
 	// per-packet context for the stream handler (cur.key is its flow's key)
 	cur  *flowState
@@ -422,10 +424,14 @@ func (w *worker) tcp(p *decode.Packet, num int64, ts time.Time) {
 		f.kind = flowUnknown // a new connection on the same ports: look again
 		f.probe.segs, f.probe.bytes, f.probe.bad = f.conn.Progress()
 	}
-	seg := tcpstream.Segment{Seq: p.TCP.Seq, Ack: p.TCP.Ack, Flags: tcpstream.Flags(p.TCP.Flags & 0xff),
-		Frame: uint64(num), Time: ts, Payload: p.Payload}
+	// Filled field by field in place: a composite literal is built on the
+	// stack and copied, and the copy's wide loads of the narrow stores just
+	// made stall (store forwarding fails): it was the costliest line here.
+	seg := &w.seg
+	seg.Seq, seg.Ack, seg.Flags = p.TCP.Seq, p.TCP.Ack, tcpstream.Flags(p.TCP.Flags&0xff)
+	seg.Frame, seg.Time, seg.Payload = uint64(num), ts, p.Payload
 	w.cur = f
-	f.conn.Segment(side, &seg, w.shim)
+	f.conn.Segment(side, seg, w.shim)
 	w.cur = nil
 	if f.conn.State() == tcpstream.StateClosed && drained(f.conn) {
 		w.closeConn(f)
@@ -475,7 +481,8 @@ func (w *worker) tcpFlow(p *decode.Packet, ts time.Time) (*flowState, flow.Side)
 	}
 	k, side := flow.NewKey(flow.TCP, p.Src, p.SrcPort, p.Dst, p.DstPort)
 	f, _ := w.flows.Get(k, ts)
-	*l = lastTCP{f: f, side: side, src: p.Src, dst: p.Dst, sport: p.SrcPort, dport: p.DstPort}
+	// field by field, not a composite literal (see tcp)
+	l.f, l.side, l.src, l.dst, l.sport, l.dport = f, side, p.Src, p.Dst, p.SrcPort, p.DstPort
 	return f, side
 }
 

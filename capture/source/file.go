@@ -250,21 +250,31 @@ func (f *File) Close() error {
 
 // Next returns the next frame; see Source.
 func (f *File) Next() (data []byte, ci Info, err error) {
+	data, err = f.NextInto(&ci)
+	return data, ci, err
+}
+
+// NextInto is Next filling *ci (every field) rather than returning an Info:
+// a caller that keeps its Info saves a copy per frame, whose wide loads of
+// the narrow stores just made stall the CPU (store forwarding fails).
+func (f *File) NextInto(ci *Info) (data []byte, err error) {
+	*ci = Info{}
 	if f.err != nil {
-		return nil, Info{}, f.err
+		return nil, f.err
 	}
 	if f.format == FormatPcapNG {
-		data, ci, err = f.nextNG()
+		data, *ci, err = f.nextNG()
 	} else {
-		data, err = f.nextPcap(&ci)
+		data, err = f.nextPcap(ci)
 	}
 	if err != nil {
 		f.err = err
-		return nil, Info{}, err
+		*ci = Info{}
+		return nil, err
 	}
 	f.frame++
 	ci.Frame = f.frame
-	return data, ci, nil
+	return data, nil
 }
 
 func (f *File) truncated() error {

@@ -105,6 +105,12 @@ func (a *analysis) pump(ctx context.Context, src source.Source, limit int64) err
 	// end). An input that can be slow (live, stdin) does both per packet.
 	n := a.packets.Load()
 	defer func() { a.packets.Store(n) }()
+	file, _ := src.(*source.File)
+	var (
+		data []byte
+		ci   source.Info
+		err  error
+	)
 	for {
 		if a.slowInput || n%everyFile == 0 {
 			if ctx.Err() != nil {
@@ -112,7 +118,11 @@ func (a *analysis) pump(ctx context.Context, src source.Source, limit int64) err
 			}
 			a.packets.Store(n)
 		}
-		data, ci, err := src.Next()
+		if file != nil {
+			data, err = file.NextInto(&ci)
+		} else {
+			data, ci, err = src.Next()
+		}
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				return nil
