@@ -5,6 +5,10 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/rpcwatch/rpcwatch/dissect"
+	"github.com/rpcwatch/rpcwatch/dissect/detect"
+	"github.com/rpcwatch/rpcwatch/dissect/event"
 )
 
 // Hand-written JSON for the objects printed per event (binding events and
@@ -25,6 +29,13 @@ const hexDigits = "0123456789abcdef"
 // \ufffd; U+2028 and U+2029 as \u2028 and \u2029.
 func appendJSONString[S string | []byte](b []byte, s S) []byte {
 	b = append(b, '"')
+	b = appendJSONStringBody(b, s)
+	return append(b, '"')
+}
+
+// appendJSONStringBody appends s escaped as appendJSONString does, without
+// the quotes.
+func appendJSONStringBody[S string | []byte](b []byte, s S) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -71,8 +82,7 @@ func appendJSONString[S string | []byte](b []byte, s S) []byte {
 		}
 		i += size
 	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
+	return append(b, s[start:]...)
 }
 
 func decodeRune[S string | []byte](s S) (rune, int) {
@@ -203,6 +213,205 @@ func (o *jsonObj) boolOmit(k string, v bool) {
 }
 
 func (o *jsonObj) end() []byte { return append(o.b, '}', '\n') }
+
+// keyOmit starts field k whose value the caller appends next, quoted, and
+// returns the mark that dropEmpty takes.
+func (o *jsonObj) keyOmit(k string) jsonMark {
+	m := jsonMark{n: len(o.b), first: o.first}
+	o.key(k)
+	m.v = len(o.b)
+	return m
+}
+
+// jsonMark is where a field began (n) and its value (v).
+type jsonMark struct {
+	n, v  int
+	first bool
+}
+
+// dropEmpty takes the field begun at m back out when its value is "", as
+// omitempty leaves out an empty string.
+func (o *jsonObj) dropEmpty(m jsonMark) {
+	if len(o.b) == m.v+2 {
+		o.b, o.first = o.b[:m.n], m.first
+	}
+}
+
+// appendFindingLine writes the line appendFinding writes for
+// findingObject(file, f), straight from f: no jsonFinding, no strings built
+// per field. It does not allocate when b has room, except for the names of
+// bind_nak reasons and anomaly kinds rpcwatch does not know (their String
+// methods build them). jsonappend_test.go compares it with encoding/json's
+// rendering of findingObject on every finding of the captures and on random
+// findings that reach every field.
+func (c *jsonClock) appendFindingLine(b []byte, file string, f *detect.Finding) []byte {
+	o := newJSONObj(b)
+	o.key("kind")
+	o.b = append(o.b, `"finding"`...)
+	o.strOmit("file", file)
+	o.str("rule", f.Rule.String())
+	o.str("severity", f.Severity.String())
+	o.int("frame", f.Frame)
+	o.key("frames")
+	o.b = append(o.b, '[') // Evidence is never nil: findingObject keeps it
+	for i, v := range f.Evidence() {
+		if i > 0 {
+			o.b = append(o.b, ',')
+		}
+		o.b = strconv.AppendInt(o.b, v, 10)
+	}
+	o.b = append(o.b, ']')
+	o.key("time")
+	o.b = c.appendTime(o.b, f.TimeNs)
+	o.key("server")
+	o.b = appendJSONAddr(o.b, f.Server.Addr())
+	o.uint("server_port", uint64(f.Server.Port()))
+	if a := f.Client.Addr(); a.IsValid() {
+		o.key("client")
+		o.b = appendJSONAddr(o.b, a)
+	}
+	if f.IfaceOK {
+		o.key("interface")
+		o.b = append(o.b, '"')
+		o.b = f.Iface.UUID.AppendTo(o.b)
+		o.b = append(o.b, '"')
+		m := o.keyOmit("interface_name")
+		o.b = append(o.b, '"') // names, UUIDs and "-" need no escaping (TestInterfaceNamesPlain)
+		o.b = appendIfaceName(o.b, f.Iface, true)
+		o.b = append(o.b, '"')
+		o.dropEmpty(m)
+		o.key("version")
+		o.b = append(o.b, '"')
+		o.b = appendVersion(o.b, f.Iface)
+		o.b = append(o.b, '"')
+	}
+	if f.HasBinding {
+		o.key("binding")
+		o.b = appendJSONBinding(o.b, &f.Binding)
+		o.strOmit("source", f.Source.String())
+	}
+	o.str("detail", f.Detail)
+	switch {
+	case f.Fused != nil:
+		if parts := f.Fused.Parts; len(parts) > 0 {
+			o.key("parts")
+			o.b = append(o.b, '[')
+			for i := range parts {
+				if i > 0 {
+					o.b = append(o.b, ',')
+				}
+				o.b = append(o.b, `{"address":`...)
+				o.b = appendJSONAddrString(o.b, parts[i].Addr)
+				o.b = append(o.b, `,"answered_from":`...)
+				o.b = strconv.AppendBool(o.b, parts[i].AnsweredFrom)
+				o.b = append(o.b, `,"advertised_elsewhere":`...)
+				o.b = strconv.AppendBool(o.b, parts[i].AdvertisedElsewhere)
+				o.b = append(o.b, '}')
+			}
+			o.b = append(o.b, ']')
+		}
+		o.boolOmit("ambiguous", f.Fused.Ambiguous)
+		o.boolOmit("from_tower", f.Fused.FromTower)
+	case f.Moved != nil:
+		m := f.Moved
+		o.key("previous")
+		o.b = appendJSONBinding(o.b, &m.Previous)
+		o.intOmit("previous_first_frame", m.PrevFirstFrame)
+		o.intOmit("previous_last_frame", m.PrevLastFrame)
+	case f.Stale != nil:
+		s := f.Stale
+		o.strOmit("cause", s.Cause.String())
+		o.intOmit("learned_frame", s.LearnedFrame)
+		m := o.keyOmit("learned_sources")
+		o.b = append(o.b, '"') // source names need no escaping (TestNamesPlain)
+		o.b = appendSourceSet(o.b, s.LearnedSources)
+		o.b = append(o.b, '"')
+		o.dropEmpty(m)
+		if s.Moved {
+			o.intOmit("moved_frame", s.MovedFrame)
+			o.key("moved_to")
+			o.b = appendJSONBinding(o.b, &s.MovedTo)
+		}
+		o.intOmit("failure_frame", s.FailureFrame)
+		switch s.Cause {
+		case detect.CauseFault, detect.CauseReject:
+			o.key("status")
+			o.b = appendJSONHex32(o.b, s.Status)
+			o.strOmit("status_name", dissect.StatusName(s.Status))
+		case detect.CauseBindNak:
+			o.key("status")
+			o.b = append(o.b, '"')
+			o.b = strconv.AppendUint(o.b, uint64(s.Status), 10)
+			o.b = append(o.b, '"')
+			o.strOmit("status_name", dissect.RejectReason(s.Status).String())
+		case detect.CauseOldBoot:
+			o.uintOmit("old_boot", uint64(s.Status))
+		}
+	case f.Fault != nil:
+		o.strOmit("pdu", f.Fault.PType.String())
+		o.key("status")
+		o.b = appendJSONHex32(o.b, f.Fault.Status)
+		o.strOmit("status_name", f.Fault.StatusName)
+		o.uintOmit("count", f.Fault.Count)
+	case f.Reboot != nil:
+		o.uintOmit("old_boot", uint64(f.Reboot.OldBoot))
+		o.uintOmit("new_boot", uint64(f.Reboot.NewBoot))
+		o.intOmit("old_boot_frame", f.Reboot.OldBootFrame)
+	}
+	if f.Rule == detect.RuleMalformedTower || f.Rule == detect.RuleMalformedStringBinding {
+		o.strOmit("anomaly", f.Anomaly.Kind.String())
+		o.int("anomaly_offset", int64(f.Anomaly.Off))
+	}
+	return o.end()
+}
+
+// appendJSONBinding appends the string-binding form of bd
+// (dissect.Binding.AppendTo) as a JSON string. Escaping the address and the
+// endpoint on their own gives the same bytes as escaping the whole text: the
+// pieces between them are ASCII, which no UTF-8 sequence continues into.
+func appendJSONBinding(b []byte, bd *dissect.Binding) []byte {
+	b = append(b, '"')
+	b = append(b, bd.Protseq.String()...) // plain (TestNamesPlain)
+	b = append(b, ':')
+	b = appendJSONStringBody(b, bd.Addr.Bytes())
+	if bd.Endpoint.Len() > 0 {
+		b = append(b, '[')
+		b = appendJSONStringBody(b, bd.Endpoint.Bytes())
+		b = append(b, ']')
+	}
+	return append(b, '"')
+}
+
+// appendJSONAddrString appends a.String() as a JSON string ("invalid IP"
+// for the zero Addr, where AppendTo writes nothing).
+func appendJSONAddrString(b []byte, a netip.Addr) []byte {
+	if !a.IsValid() {
+		return append(b, `"invalid IP"`...)
+	}
+	return appendJSONAddr(b, a)
+}
+
+// appendJSONHex32 appends hex32(v) as a JSON string.
+func appendJSONHex32(b []byte, v uint32) []byte {
+	b = append(b, '"')
+	b = dissect.AppendHex32(b, v)
+	return append(b, '"')
+}
+
+// appendSourceSet appends s.String() ("epm,traffic"), unquoted.
+func appendSourceSet(b []byte, s detect.SourceSet) []byte {
+	sep := false
+	for src := event.SourceEPM; src <= event.SourceTraffic; src++ {
+		if s.Has(src) {
+			if sep {
+				b = append(b, ',')
+			}
+			b = append(b, src.String()...)
+			sep = true
+		}
+	}
+	return b
+}
 
 // appendFinding writes f as encoding/json writes a jsonFinding (same
 // fields, order and omitempty rules; jsonappend_test.go compares them).

@@ -193,13 +193,15 @@ func hex32(v uint32) string {
 	return string(dissect.AppendHex32(nil, v))
 }
 
+// finding writes one finding line (appendFindingLine: the bytes
+// encoding/json writes for findingObject) without allocating.
 func (j *jsonRenderer) finding(f *detect.Finding) {
-	o := findingObject(j.file, f)
-	j.buf = appendFinding(j.buf[:0], &o)
+	j.buf = j.clock.appendFindingLine(j.buf[:0], j.file, f)
 	j.w.Write(j.buf)
 }
 
-// findingObject maps a finding to its JSON schema.
+// findingObject maps a finding to its JSON schema, the reference
+// appendFindingLine is tested against (tests).
 func findingObject(file string, f *detect.Finding) jsonFinding {
 	o := jsonFinding{
 		Kind:       "finding",
