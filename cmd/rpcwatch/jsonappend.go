@@ -15,10 +15,11 @@ import (
 // findings): encoding/json reflects over a struct and builds a string for
 // every field, which made it a third of `rpcwatch read --json`'s time on an
 // EPM-heavy capture. The appenders below write the same bytes into a reused
-// buffer (binding lines allocate nothing); jsonappend_test.go checks them
-// against encoding/json (with SetEscapeHTML(false), as the renderer uses
-// it) on every byte value, on fuzzed strings, on every binding event and
-// finding of the captures and on random findings.
+// buffer (binding and finding lines allocate nothing: TestBindingJSONNoAllocs,
+// TestFindingLineNoAllocs); jsonappend_test.go and jsonfinding_test.go check
+// them against encoding/json (with SetEscapeHTML(false), as the renderer
+// uses it) on every byte value, on fuzzed strings, on every binding event
+// and finding of the captures and on random findings.
 
 const hexDigits = "0123456789abcdef"
 
@@ -38,6 +39,13 @@ func appendJSONString[S string | []byte](b []byte, s S) []byte {
 func appendJSONStringBody[S string | []byte](b []byte, s S) []byte {
 	start := 0
 	for i := 0; i < len(s); {
+		for i+8 <= len(s) && plain8(uint64(s[i])|uint64(s[i+1])<<8|uint64(s[i+2])<<16|uint64(s[i+3])<<24|
+			uint64(s[i+4])<<32|uint64(s[i+5])<<40|uint64(s[i+6])<<48|uint64(s[i+7])<<56) {
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' {
@@ -85,6 +93,19 @@ func appendJSONStringBody[S string | []byte](b []byte, s S) []byte {
 	return append(b, s[start:]...)
 }
 
+// plain8 reports whether none of the 8 bytes in x needs escaping or UTF-8
+// decoding: each is ASCII, at least 0x20, and neither '"' nor '\\'. With
+// every byte ASCII, x-0x20*ones borrows only below the first byte under
+// 0x20 and sets that byte's high bit, and y-ones does the same for the
+// first zero byte of y (a byte of x equal to the quote or the backslash),
+// so the test is exact for the word.
+func plain8(x uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	q := x ^ ones*'"'
+	k := x ^ ones*'\\'
+	return (x|(x-ones*0x20)&^x|(q-ones)&^q|(k-ones)&^k)&highs == 0
+}
+
 func decodeRune[S string | []byte](s S) (rune, int) {
 	switch v := any(s).(type) {
 	case string:
@@ -105,17 +126,19 @@ func appendJSONKey(b []byte, key string, first bool) []byte {
 	return append(b, '"', ':')
 }
 
-// jsonClock formats capture times for JSON lines. Packets arrive in time
-// order, so the date and time of day are formatted once per second and the
-// nanoseconds appended to them.
+// jsonClock formats capture times for JSON lines. The date is formatted
+// by package time once per day (captures are in time order, and sparse ones
+// move to another second at nearly every line); the time of day and the
+// nanoseconds are written from integer arithmetic (Unix time has no leap
+// seconds, and neither has package time).
 type jsonClock struct {
-	sec    int64 // Unix second of prefix; valid when n > 0
+	day    int64 // Unix day of prefix; valid when n > 0
 	prefix [32]byte
 	n      int
 }
 
 // appendTime appends ns as the quoted RFC 3339 UTC time with nanoseconds
-// that jsonTime returns.
+// that jsonTime returns. It does not allocate when b has room.
 func (c *jsonClock) appendTime(b []byte, ns int64) []byte {
 	if ns < 0 { // before 1970: rare enough for the general path
 		b = append(b, '"')
@@ -123,19 +146,24 @@ func (c *jsonClock) appendTime(b []byte, ns int64) []byte {
 		return append(b, '"')
 	}
 	sec, frac := ns/1e9, ns%1e9
-	if c.n == 0 || sec != c.sec {
-		p := time.Unix(sec, 0).UTC().AppendFormat(c.prefix[:0], "2006-01-02T15:04:05.")
-		c.sec, c.n = sec, len(p)
+	day, sod := sec/86400, sec%86400
+	if c.n == 0 || day != c.day {
+		p := time.Unix(day*86400, 0).UTC().AppendFormat(c.prefix[:0], "2006-01-02T")
+		c.day, c.n = day, len(p)
 	}
 	b = append(b, '"')
 	b = append(b, c.prefix[:c.n]...)
-	var d [9]byte
-	for i := 8; i >= 0; i-- {
+	// hh:mm:ss.nnnnnnnnnZ"
+	d := [20]byte{2: ':', 5: ':', 8: '.', 18: 'Z', 19: '"'}
+	h, m, s := sod/3600, sod/60%60, sod%60
+	d[0], d[1] = byte('0'+h/10), byte('0'+h%10)
+	d[3], d[4] = byte('0'+m/10), byte('0'+m%10)
+	d[6], d[7] = byte('0'+s/10), byte('0'+s%10)
+	for i := 17; i >= 9; i-- {
 		d[i] = byte('0' + frac%10)
 		frac /= 10
 	}
-	b = append(b, d[:]...)
-	return append(b, 'Z', '"')
+	return append(b, d[:]...)
 }
 
 // appendJSONAddr appends the address as a JSON string ("" when invalid).

@@ -225,3 +225,45 @@ func BenchmarkFindingJSON(b *testing.B) {
 		}
 	})
 }
+
+// TestAppendJSONStringWords: every byte value at every position of strings
+// long enough for appendJSONStringBody's 8-byte steps, and multi-byte runes
+// across word boundaries.
+func TestAppendJSONStringWords(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		for p := 0; p < 18; p++ {
+			s := []byte("abcdefghijklmnopqr")
+			s[p] = byte(c)
+			checkString(t, string(s))
+		}
+	}
+	for p := 0; p < 18; p++ {
+		for _, r := range []string{"é", "€", "😀", "\u2028", "\xe2\x80", "\xed\xa0\x80"} {
+			s := "abcdefghijklmnopqr"
+			checkString(t, s[:p]+r+s[p:])
+		}
+	}
+}
+
+// TestJSONClockSequences: the clock equals jsonTime on times in order (within
+// a second, across seconds, minutes, hours and days) and out of order.
+func TestJSONClockSequences(t *testing.T) {
+	var c jsonClock
+	check := func(ns int64) {
+		t.Helper()
+		if got, want := string(c.appendTime(nil, ns)), `"`+jsonTime(ns)+`"`; got != want {
+			t.Fatalf("appendTime(%d) = %s, want %s", ns, got, want)
+		}
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	ns := int64(1717401599)*1e9 - 3e9 // a few seconds before a midnight
+	for i := 0; i < 20000; i++ {
+		check(ns)
+		ns += r.Int64N([]int64{1e3, 1e9, 61e9, 3601e9, 86400e9}[r.IntN(5)])
+	}
+	for i := 0; i < 20000; i++ {
+		check(r.Int64N(1 << 62))
+		check(int64(r.IntN(3))*86400e9 + r.Int64N(2e9) - 1e9)
+	}
+	check(1<<63 - 1)
+}

@@ -123,16 +123,35 @@ func (j *jsonRenderer) appendBinding(b []byte, e *event.Event) []byte {
 	b = appendVersion(b, e.BindingIface)
 	b = append(b, '"')
 	b = appendJSONKey(b, "protseq", false)
-	b = appendJSONString(b, bd.Protseq.String())
+	b = append(b, '"') // protseq and source names are plain (TestNamesPlain)
+	b = append(b, bd.Protseq.String()...)
+	b = append(b, '"')
+	// The binding text is protseq:address[endpoint]; the address and the
+	// endpoint are escaped once and copied (see appendJSONBinding for why
+	// escaping the pieces equals escaping the whole).
 	b = appendJSONKey(b, "address", false)
+	a0 := len(b)
 	b = appendJSONString(b, bd.Addr.Bytes())
+	a1 := len(b)
 	b = appendJSONKey(b, "endpoint", false)
+	e0 := len(b)
 	b = appendJSONString(b, bd.Endpoint.Bytes())
+	e1 := len(b)
 	b = appendJSONKey(b, "binding", false)
-	var tmp [600]byte
-	b = appendJSONString(b, bd.AppendTo(tmp[:0]))
+	b = append(b, '"')
+	b = append(b, bd.Protseq.String()...)
+	b = append(b, ':')
+	b = append(b, b[a0+1:a1-1]...)
+	if bd.Endpoint.Len() > 0 {
+		b = append(b, '[')
+		b = append(b, b[e0+1:e1-1]...)
+		b = append(b, ']')
+	}
+	b = append(b, '"')
 	b = appendJSONKey(b, "source", false)
-	b = appendJSONString(b, e.Source.String())
+	b = append(b, '"')
+	b = append(b, e.Source.String()...)
+	b = append(b, '"')
 	return append(b, '}', '\n')
 }
 
