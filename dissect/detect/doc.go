@@ -80,11 +80,13 @@
 // small caps and checks the bounds hold and nothing panics.
 //
 // Map keys come from the wire, so no index can be flooded: the binding
-// index is keyed by a digest of the binding's meaningful bytes under a
-// random per-detector hash/maphash seed (and Go maps seed their own hash);
-// bindings whose digests collide are chained and told apart by their whole
-// key, so a collision never merges two bindings. FuzzBindIndex and
-// TestBindIndexCollisions check this with digests cut to a few bits.
+// index files bindings in a table indexed by a digest of the binding's
+// meaningful bytes under a random per-detector hash/maphash seed, doubled
+// when it holds as many bindings as buckets (Go maps, used for the other
+// indexes, seed their own hash); bindings that share a bucket or a digest
+// are chained and told apart by their whole key, so a collision never
+// merges two bindings. FuzzBindIndex and TestBindIndexCollisions check
+// this with digests cut to a few bits.
 //
 // # Concurrency
 //

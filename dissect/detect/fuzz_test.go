@@ -151,33 +151,41 @@ func checkBounds(t *testing.T, d *Detector) {
 		if ep.key != key || len(ep.recs) == 0 || len(ep.recs) > c.MaxInterfacesPerEndpoint {
 			t.Fatalf("endpoint %v: %d recs", key, len(ep.recs))
 		}
-		for _, r := range ep.recs {
+		if len(ep.ids) != len(ep.recs) {
+			t.Fatalf("endpoint %v: %d recs, %d ids", key, len(ep.recs), len(ep.ids))
+		}
+		for i, r := range ep.recs {
 			if r.ep != ep || d.bindings.get(&r.key) != r {
 				t.Fatalf("endpoint index broken")
 			}
+			if ep.ids[i] != epIfaceOf(&r.key.iface) {
+				t.Fatalf("endpoint %v: id %d is not its binding's", key, i)
+			}
 		}
 	}
-	if m := d.epMemo; m.valid && d.endpoints[m.key] != m.ep {
+	if m := d.epMemo; m.valid && (d.endpoints[m.key] != m.ep || unmap(m.ap) != m.key.ap) {
 		t.Fatalf("endpoint memo for %v is stale", m.key)
 	}
 	checkIndex(t, &d.bindings)
 }
 
 // checkIndex verifies the binding index: every chain holds bindings whose
-// digest is the chain's, with distinct keys, and the chains hold n bindings.
+// digest files them under the chain's bucket, with distinct keys, and the
+// chains hold n bindings.
 func checkIndex(t *testing.T, x *bindIndex) {
 	t.Helper()
 	n := 0
-	for h, head := range x.m {
-		if head == nil {
-			t.Fatalf("empty chain for digest %#x", h)
-		}
+	if len(x.buckets) < minBuckets || len(x.buckets)&(len(x.buckets)-1) != 0 {
+		t.Fatalf("%d buckets", len(x.buckets))
+	}
+	for i, head := range x.buckets {
 		for r := head; r != nil; r = r.hnext {
 			if n++; n > x.n {
 				t.Fatalf("chains hold more than the %d bindings counted", x.n)
 			}
-			if r.hash != h || x.digest(r.key.server, &r.key.iface, &r.key.b) != h {
-				t.Fatalf("binding %v filed under digest %#x", r.key.b, h)
+			h := r.hash
+			if x.digest(r.key.server, &r.key.iface, &r.key.b) != h || x.bucket(h) != &x.buckets[i] {
+				t.Fatalf("binding %v with digest %#x filed under bucket %d", r.key.b, h, i)
 			}
 			for o := r.hnext; o != nil; o = o.hnext {
 				if o.key == r.key {

@@ -13,42 +13,51 @@ import (
 //
 // A dissect.Binding holds two fixed 255-byte texts, so a Go map keyed by
 // bkey hashed and compared about 600 bytes per binding event. The index
-// instead keys a map by a 64-bit digest of the bytes that carry meaning:
-// the address, the interface, the protocol sequence, the port and the used
-// bytes of the two texts (their lengths included, so that "ab"+"c" and
-// "a"+"bc" differ). The bytes past a dissect.Text's length are always
+// instead files bindings by a 64-bit digest of the bytes that carry
+// meaning: the address, the interface, the protocol sequence, the port and
+// the used bytes of the two texts (their lengths included, so that "ab"+"c"
+// and "a"+"bc" differ). The bytes past a dissect.Text's length are always
 // zero, so two keys with the same used bytes are equal under ==.
+//
+// The digest is already a seeded hash, so it picks the bucket itself: a
+// power-of-two table of chains indexed by the digest's low bits, without a
+// Go map hashing the digest again.
 //
 // # Security
 //
 // Keys come from the wire. The digest is hash/maphash with a seed chosen at
-// random per index, so no one can choose bindings that share a digest (and
-// the map keyed by the digest is seeded again by the runtime): the index
-// cannot be flooded into long chains. Keys that do share a digest (about
-// one chance in 2^64 per pair) are chained and told apart by comparing the
-// stored key exactly: two bindings are never merged. The index holds at
-// most what learn puts in it, which Config.MaxBindings bounds.
+// random per index, so no one can choose bindings that share a digest or a
+// bucket: the index cannot be flooded into long chains. The table doubles
+// when it holds as many bindings as buckets, so a chain holds about one
+// binding. Bindings in one chain are told apart by their digest and then
+// by comparing the stored key exactly: two bindings are never merged, even
+// when their digests are equal (about one chance in 2^64 per pair). The
+// index holds at most what learn puts in it, which Config.MaxBindings
+// bounds.
 //
 // # Allocation
 //
-// digest, find and remove allocate nothing; insert may grow the map.
+// digest, find and remove allocate nothing; insert may grow the table.
 // digest writes the index's scratch buffer: the index is not safe for
 // concurrent use (the Detector's mutex serialises it).
 type bindIndex struct {
-	seed maphash.Seed
-	m    map[uint64]*binding // the first binding of each digest's chain
-	n    int                 // bindings indexed
+	seed    maphash.Seed
+	buckets []*binding // the first binding of each chain; a power of two long
+	n       int        // bindings indexed
 	// mask is ANDed into every digest; all ones except in tests, which
 	// clear bits to force collisions.
 	mask uint64
 	buf  [digestMax + 2*dissect.MaxText]byte // digest's scratch
 }
 
+// minBuckets is the table's initial size.
+const minBuckets = 64
+
 // digestMax is the largest fixed part of a digest's input.
 const digestMax = 44
 
 func newBindIndex() bindIndex {
-	return bindIndex{seed: maphash.MakeSeed(), m: make(map[uint64]*binding), mask: ^uint64(0)}
+	return bindIndex{seed: maphash.MakeSeed(), buckets: make([]*binding, minBuckets), mask: ^uint64(0)}
 }
 
 // len is the number of bindings indexed.
@@ -86,11 +95,16 @@ func (x *bindIndex) digest(server netip.Addr, id *dissect.SyntaxID, b *dissect.B
 	return maphash.Bytes(x.seed, buf[:n]) & x.mask
 }
 
+// bucket returns the chain head digest h files under.
+func (x *bindIndex) bucket(h uint64) **binding {
+	return &x.buckets[h&uint64(len(x.buckets)-1)]
+}
+
 // find returns the binding with exactly this key, or nil; h is the key's
 // digest.
 func (x *bindIndex) find(h uint64, server netip.Addr, id *dissect.SyntaxID, b *dissect.Binding) *binding {
-	for r := x.m[h]; r != nil; r = r.hnext {
-		if r.key.is(server, id, b) {
+	for r := *x.bucket(h); r != nil; r = r.hnext {
+		if r.hash == h && r.key.is(server, id, b) {
 			return r
 		}
 	}
@@ -100,27 +114,35 @@ func (x *bindIndex) find(h uint64, server netip.Addr, id *dissect.SyntaxID, b *d
 // insert adds r, whose key is not indexed yet and whose hash is its
 // key's digest.
 func (x *bindIndex) insert(r *binding) {
-	r.hnext = x.m[r.hash]
-	x.m[r.hash] = r
+	if x.n >= len(x.buckets) {
+		x.grow()
+	}
+	p := x.bucket(r.hash)
+	r.hnext = *p
+	*p = r
 	x.n++
+}
+
+// grow doubles the table, refiling every chain.
+func (x *bindIndex) grow() {
+	old := x.buckets
+	x.buckets = make([]*binding, 2*len(old))
+	for _, r := range old {
+		for r != nil {
+			next := r.hnext
+			p := x.bucket(r.hash)
+			r.hnext = *p
+			*p = r
+			r = next
+		}
+	}
 }
 
 // remove drops r (a no-op when r is not indexed).
 func (x *bindIndex) remove(r *binding) {
-	head := x.m[r.hash]
-	if head == r {
-		if r.hnext == nil {
-			delete(x.m, r.hash)
-		} else {
-			x.m[r.hash] = r.hnext
-		}
-		r.hnext = nil
-		x.n--
-		return
-	}
-	for p := head; p != nil; p = p.hnext {
-		if p.hnext == r {
-			p.hnext = r.hnext
+	for p := x.bucket(r.hash); *p != nil; p = &(*p).hnext {
+		if *p == r {
+			*p = r.hnext
 			r.hnext = nil
 			x.n--
 			return
@@ -145,7 +167,8 @@ func sameText(a, b *dissect.Text) bool {
 // endpoint map changes.
 type epMemo struct {
 	key   epkey
-	ep    *endpoint // nil: no endpoint at key
+	ap    netip.AddrPort // the address asked for (key.ap is it unmapped)
+	ep    *endpoint      // nil: no endpoint at key
 	valid bool
 }
 
@@ -155,6 +178,17 @@ func (d *Detector) endpoint(k epkey) *endpoint {
 		return d.epMemo.ep
 	}
 	ep := d.endpoints[k]
-	d.epMemo = epMemo{key: k, ep: ep, valid: true}
+	d.epMemo = epMemo{key: k, ap: k.ap, ep: ep, valid: true}
+	return ep
+}
+
+// endpointAt returns the endpoint at ap (unmapped) and transport tr, or
+// nil. A repeat of the last lookup costs two compares.
+func (d *Detector) endpointAt(ap netip.AddrPort, tr uint8) *endpoint {
+	if m := &d.epMemo; m.valid && m.ap == ap && m.key.tr == tr {
+		return m.ep
+	}
+	ep := d.endpoint(epkey{unmap(ap), tr})
+	d.epMemo.ap = ap
 	return ep
 }

@@ -1,7 +1,9 @@
 package detect
 
 import (
+	"encoding/binary"
 	"net/netip"
+	"slices"
 
 	"github.com/rpcwatch/rpcwatch/dissect"
 	"github.com/rpcwatch/rpcwatch/dissect/dcom"
@@ -58,23 +60,30 @@ type bkey struct {
 }
 
 // binding is one learned binding.
+//
+// The fields every binding event and PDU read (LRU links, last sighting,
+// answer sequence, moved) come first, in the record's first cache line;
+// the key, about 600 bytes of which the texts are mostly zero, comes last:
+// a hit touches the first line, the key's used bytes and little else.
 type binding struct {
-	key     bkey
-	hash    uint64   // key's digest in Detector.bindings
-	hnext   *binding // next binding with the same digest
+	lru     lruLinks[binding] // in Detector.bindLRU
 	srv     *server
-	ifc     *iface
-	ep      *endpoint // nil when the binding names no usable IP endpoint
-	sources SourceSet
-	first   int64
-	firstNs int64
 	last    int64
 	lastNs  int64
-	// gen changes when the binding is evicted, so that references held in
-	// an open answer can tell.
-	gen     uint32
+	ansSeq  uint64   // the answer it was last listed in
+	hnext   *binding // next binding in the same bindIndex bucket
+	sources SourceSet
+	moved   bool
+	// evicted is set, and gen changed, when the binding is evicted, so
+	// that references held in an open answer can tell.
 	evicted bool
-	ansSeq  uint64 // the answer it was last listed in
+	gen     uint32
+
+	hash    uint64 // key's digest in Detector.bindings
+	ifc     *iface
+	ep      *endpoint // nil when the binding names no usable IP endpoint
+	first   int64
+	firstNs int64
 
 	fusedTower               bool // an EPM IPv4 floor of 4n>4 bytes
 	fusedReported, forReport bool // fused-address / foreign-address emitted
@@ -86,12 +95,11 @@ type binding struct {
 	splitN    int8
 	splitDone bool
 
-	moved      bool
 	movedFrame int64
 	movedNs    int64
-	movedTo    dissect.Binding
 
-	lru lruLinks[binding] // in Detector.bindLRU
+	key     bkey
+	movedTo dissect.Binding
 }
 
 // epkey is an IP endpoint.
@@ -104,6 +112,9 @@ type epkey struct {
 type endpoint struct {
 	key  epkey
 	recs []*binding // bounded by Config.MaxInterfacesPerEndpoint
+	// ids holds recs[i]'s interface UUID and major version at i: find
+	// scans this short array instead of one binding record per entry.
+	ids []epIface
 
 	// CL boot time tracking.
 	boot, oldBoot uint32
@@ -114,11 +125,46 @@ type endpoint struct {
 	staleFrame  int64
 }
 
-func (ep *endpoint) find(id dissect.SyntaxID) *binding {
+// epIface is the part of an interface ID that endpoint.find matches: the
+// UUID as two words and the major version.
+type epIface struct {
+	lo, hi uint64
+	major  uint16
+}
+
+// epIfaceOf returns id's epIface. It reads the UUID in two 8-byte loads:
+// the event it usually comes from was just written field by field, and a
+// wider load that spans several of those stores waits for all of them.
+func epIfaceOf(id *dissect.SyntaxID) epIface {
+	return epIface{binary.LittleEndian.Uint64(id.UUID[0:8]), binary.LittleEndian.Uint64(id.UUID[8:16]), id.Major}
+}
+
+// add links r to the endpoint.
+func (ep *endpoint) add(r *binding) {
+	ep.recs = append(ep.recs, r)
+	ep.ids = append(ep.ids, epIfaceOf(&r.key.iface))
+}
+
+// drop unlinks r (a no-op when r is not linked).
+func (ep *endpoint) drop(r *binding) {
+	for i, x := range ep.recs {
+		if x == r {
+			ep.recs = slices.Delete(ep.recs, i, i+1)
+			ep.ids = slices.Delete(ep.ids, i, i+1)
+			return
+		}
+	}
+}
+
+// find returns the binding linked here for id's UUID and major version:
+// the last moved one, else the first.
+func (ep *endpoint) find(id *dissect.SyntaxID) *binding {
 	var found *binding
-	for _, r := range ep.recs {
-		if r.key.iface.UUID == id.UUID && r.key.iface.Major == id.Major {
-			if r.moved || found == nil {
+	want := epIfaceOf(id)
+	recs := ep.recs[:len(ep.ids)]
+	for i := range ep.ids {
+		if ep.ids[i] == want {
+			if r := recs[i]; r.moved || found == nil {
 				found = r
 			}
 		}
@@ -241,7 +287,7 @@ func (d *Detector) remove(r *binding) {
 		d.srvLRU.unlink(r.srv)
 	}
 	if ep := r.ep; ep != nil {
-		ep.recs = deleteRec(ep.recs, r)
+		ep.drop(r)
 		if len(ep.recs) == 0 && d.endpoints[ep.key] == ep {
 			delete(d.endpoints, ep.key)
 			d.epMemo.valid = false
@@ -309,7 +355,7 @@ func (d *Detector) learn(e *event.Event) (*binding, SourceSet) {
 			d.epMemo.valid = false
 		}
 		if len(ep.recs) < d.cfg.MaxInterfacesPerEndpoint {
-			ep.recs = append(ep.recs, r)
+			ep.add(r)
 			r.ep = ep
 		} else {
 			d.stats.DroppedEndpoint++

@@ -17,7 +17,7 @@ func (d *Detector) pdu(e *event.Event) {
 		d.lastLookup = lookupMark{frame: e.Frame, client: e.Client, server: e.Server}
 	}
 	tr := e.Transport
-	ep := d.endpoint(epkey{unmap(e.Server), tr})
+	ep := d.endpointAt(e.Server, tr)
 	cl := tr == event.UDP
 	if ep != nil && cl && e.FromServer && e.ServerBoot != 0 {
 		d.boot(ep, e)
@@ -30,7 +30,7 @@ func (d *Detector) pdu(e *event.Event) {
 		if cl && e.ServerBoot != 0 && ep.hasOld && e.ServerBoot == ep.oldBoot && ep.boot != ep.oldBoot {
 			r := ep.latest()
 			if e.IfaceOK {
-				if x := ep.find(e.Iface); x != nil {
+				if x := ep.find(&e.Iface); x != nil {
 					r = x
 				}
 			}
@@ -40,7 +40,7 @@ func (d *Detector) pdu(e *event.Event) {
 		if !e.IfaceOK {
 			return
 		}
-		if r := ep.find(e.Iface); r != nil {
+		if r := ep.find(&e.Iface); r != nil {
 			d.bindLRU.front(r)
 			if r.moved {
 				d.stale(e, ep, r, CauseTrafficAfterMove, 0)
@@ -54,7 +54,7 @@ func (d *Detector) pdu(e *event.Event) {
 			ep == nil || !e.IfaceOK {
 			return
 		}
-		if r := ep.find(e.Iface); r != nil {
+		if r := ep.find(&e.Iface); r != nil {
 			d.stale(e, ep, r, CauseBindRejected, uint32(e.AckReason))
 		}
 	case dissect.PTypeFault, dissect.PTypeReject, dissect.PTypeBindNak:
@@ -67,7 +67,7 @@ func (d *Detector) pdu(e *event.Event) {
 		}
 		r := ep.latest()
 		if e.IfaceOK {
-			r = ep.find(e.Iface)
+			r = ep.find(&e.Iface)
 		}
 		if r == nil {
 			return
@@ -94,7 +94,7 @@ func (d *Detector) pdu(e *event.Event) {
 		}
 		r := ep.latest()
 		if e.IfaceOK {
-			r = ep.find(e.Iface)
+			r = ep.find(&e.Iface)
 		}
 		if r != nil {
 			d.stale(e, ep, r, CauseNocall, 0)
@@ -111,7 +111,7 @@ func advertised(r *binding) bool {
 // failure handles a refused connection or an ICMP unreachable for a
 // learned endpoint.
 func (d *Detector) failure(e *event.Event, c StaleCause, tr uint8, status uint32) {
-	ep := d.endpoint(epkey{unmap(e.Server), tr})
+	ep := d.endpointAt(e.Server, tr)
 	if ep == nil {
 		return
 	}
