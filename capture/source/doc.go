@@ -1,6 +1,7 @@
 // Package source delivers captured frames: from pcap and pcapng files
-// (optionally gzip-compressed, or from standard input as "-") through
-// gopacket/pcapgo, and from network interfaces through gopacket/pcap.
+// (optionally gzip-compressed, or from standard input as "-"; pcapng through
+// gopacket/pcapgo, classic pcap by its own parser), and from network
+// interfaces through gopacket/pcap.
 //
 // Files: the format is detected from the first bytes, read directly —
 // classic pcap with micro- or nanosecond timestamps in either byte order,
@@ -8,8 +9,9 @@
 // and either of them gzip-compressed (compress/gzip). pcapng frames are
 // read with pcapgo's ZeroCopyReadPacketData over a 1 MiB bufio.Reader;
 // classic pcap records are parsed in place out of the File's own fixed
-// 1 MiB buffer, refilled with one large Read when a record runs past what
-// was read (no bufio, no pcapgo, no copy of a frame).
+// 1 MiB buffer, refilled with large reads (as many as the input needs) when
+// a record runs past what was read (no bufio, no pcapgo, no copy of a
+// frame).
 // Frame numbers are 1-based and count every packet record, as tshark does.
 // A file that ends inside a record delivers every complete frame and then a
 // *TruncatedError naming the frame that broke (tshark counts only the

@@ -37,7 +37,7 @@ type analysis struct {
 	flushEach bool
 	// slowInput makes pump look at its context and publish its packet
 	// count after every packet rather than every everyFile packets (inputs
-	// that can be slow: live, stdin).
+	// that can wait for data: live, pipes; see mayStall).
 	slowInput bool
 
 	packets         atomic.Int64
@@ -102,7 +102,8 @@ func (a *analysis) pump(ctx context.Context, src source.Source, limit int64) err
 	}
 	// A file is read fast: ctx is looked at and the packet count published
 	// for the progress line every everyFile packets (and the count at the
-	// end). An input that can be slow (live, stdin) does both per packet.
+	// end). An input that can wait for data (live, a pipe) does both per
+	// packet.
 	n := a.packets.Load()
 	defer func() { a.packets.Store(n) }()
 	file, _ := src.(*source.File)

@@ -135,7 +135,7 @@ func (in *input) readFile(ctx context.Context, name string) (decode.LinkType, bo
 		return src.LinkType(), false, err
 	}
 	a.noFindings = in.inventoryOnly
-	a.slowInput = name == "-"
+	a.slowInput = mayStall(src)
 	var written, skipped uint64
 	if in.pw != nil {
 		a.pw = in.pw
@@ -187,3 +187,12 @@ const (
 	defaultRingPackets = 65536
 	defaultRingMB      = 64
 )
+
+// mayStall reports whether src can wait for its data: anything but a regular
+// file (a pipe, a FIFO, a terminal, a device), whose size Open could not
+// learn. pump looks at its context after every packet of such an input, so
+// that an interrupt is not held up waiting for more packets.
+func mayStall(src *source.File) bool {
+	_, total := src.Progress()
+	return total < 0
+}
