@@ -182,20 +182,24 @@ func BenchmarkBindingJSON(b *testing.B) {
 	})
 }
 
+// randInt64 is 0, a large positive or a small negative number, a third
+// of the time each.
+func randInt64(r *rand.Rand) int64 {
+	switch r.IntN(3) {
+	case 0:
+		return 0
+	case 1:
+		return r.Int64N(1 << 40)
+	}
+	return -r.Int64N(100)
+}
+
 // randomFinding fills a jsonFinding with values drawn from r: each field is
 // zero (empty) about a third of the time, so every omitempty path is taken.
 func randomFinding(r *rand.Rand) jsonFinding {
 	strs := []string{"", "x", "ncacn_ip_tcp:10.0.0.1[49664]", "a\"b\\\n\u2028\xff", "157.61.239.61157.61.239.5"}
 	s := func() string { return strs[r.IntN(len(strs))] }
-	i := func() int64 {
-		switch r.IntN(3) {
-		case 0:
-			return 0
-		case 1:
-			return r.Int64N(1 << 40)
-		}
-		return -r.Int64N(100)
-	}
+	i := func() int64 { return randInt64(r) }
 	u := func() uint64 {
 		if r.IntN(3) == 0 {
 			return 0

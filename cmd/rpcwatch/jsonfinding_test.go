@@ -79,15 +79,7 @@ func TestFindingLineMatchesEncodingJSON(t *testing.T) {
 func randomDetectFinding(r *rand.Rand) detect.Finding {
 	strs := []string{"", "x", "10.0.0.1", "a\"b\\\n\u2028\xff", "157.61.239.61157.61.239.5", "\\pipe\\lsass", "\xe2\x80"}
 	s := func() string { return strs[r.IntN(len(strs))] }
-	i := func() int64 {
-		switch r.IntN(3) {
-		case 0:
-			return 0
-		case 1:
-			return r.Int64N(1 << 40)
-		}
-		return -r.Int64N(100)
-	}
+	i := func() int64 { return randInt64(r) }
 	u32 := func() uint32 {
 		switch r.IntN(4) {
 		case 0:
