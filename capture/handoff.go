@@ -186,18 +186,7 @@ func (h *Handoff) consumeAll(full <-chan *evBatch, done chan<- struct{}) {
 
 // Event packs e for the consumer (the pipeline reuses its events); it is an
 // event.Handler for the producer's goroutine.
-func (h *Handoff) Event(e *event.Event) {
-	b := h.cur
-	bound := e.Kind == event.KindBinding || e.HasBinding
-	if bound && b.used+e.Binding.Addr.Len()+e.Binding.Endpoint.Len() > len(b.bytes) {
-		h.handOver()
-		b = h.cur
-	}
-	b.pack(e, bound)
-	if b.n == len(b.core) {
-		h.handOver()
-	}
-}
+func (h *Handoff) Event(e *event.Event) { h.put(e, nil, false, false, false) }
 
 // stub hands the response PDU event e and its stub to the consumer, which
 // decodes the stub (stubRunner.response) and sends e and what the stub
@@ -208,20 +197,34 @@ func (h *Handoff) stub(e *event.Event, stub []byte, le, ndr64 bool) bool {
 		return false
 	}
 	h.deferred++
+	h.put(e, stub, true, le, ndr64)
+	return true
+}
+
+// put packs e, and the stub when isStub, into the current batch, handing
+// the batch over first when their bytes (a binding's texts, the stub) would
+// not fit, and after when it is full.
+func (h *Handoff) put(e *event.Event, stub []byte, isStub, le, ndr64 bool) {
 	b := h.cur
-	if b.used+len(stub) > len(b.bytes) {
+	bound := e.Kind == event.KindBinding || e.HasBinding
+	need := len(stub)
+	if bound {
+		need += e.Binding.Addr.Len() + e.Binding.Endpoint.Len()
+	}
+	if b.used+need > len(b.bytes) {
 		h.handOver()
 		b = h.cur
 	}
 	i := b.n
-	b.pack(e, e.Kind == event.KindBinding || e.HasBinding)
-	b.core[i].stub = true
-	b.stubs[i] = evStub{at: uint32(b.used), n: uint32(len(stub)), le: le, ndr64: ndr64}
-	b.used += copy(b.bytes[b.used:], stub)
+	b.pack(e, bound)
+	if isStub {
+		b.core[i].stub = true
+		b.stubs[i] = evStub{at: uint32(b.used), n: uint32(len(stub)), le: le, ndr64: ndr64}
+		b.used += copy(b.bytes[b.used:], stub)
+	}
 	if b.n == len(b.core) {
 		h.handOver()
 	}
-	return true
 }
 
 // handOver sends the current batch to the consumer and takes an empty one.
