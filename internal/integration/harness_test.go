@@ -332,7 +332,11 @@ type tcpdump struct {
 func startTcpdump(t *testing.T, file string) *tcpdump {
 	t.Helper()
 	d := &tcpdump{file: file, stderr: &lockedBuffer{}}
-	cmd := exec.Command("tcpdump", "-i", loopback, "-s", "0", "-U", "--immediate-mode", "-n", "-w", file, captureFilter)
+	// -B: in immediate mode libpcap's default 2 MiB ring holds about 31
+	// loopback-sized frames, and tcpdump, starved of CPU by the servers and
+	// clients on a two-CPU machine, dropped 27 and 82 packets of TestRestart
+	// in one CI run; 64 MiB holds more than a whole test's traffic.
+	cmd := exec.Command("tcpdump", "-i", loopback, "-s", "0", "-B", "65536", "-U", "--immediate-mode", "-n", "-w", file, captureFilter)
 	cmd.Stderr = d.stderr
 	d.p = startProc(t, "tcpdump", cmd)
 	deadline := time.Now().Add(15 * time.Second)
@@ -346,10 +350,32 @@ func startTcpdump(t *testing.T, file string) *tcpdump {
 }
 
 // stop ends the capture with SIGINT and returns tcpdump's counters line.
+// A capture that lost packets cannot serve as the reference the tests
+// compare with, so drops end the test with that reason.
 func (d *tcpdump) stop(t *testing.T) string {
 	t.Helper()
 	d.p.stop(t, syscall.SIGINT)
-	return d.stderr.String()
+	counters := d.stderr.String()
+	switch n := tcpdumpDropped(counters); {
+	case n < 0:
+		t.Fatalf("tcpdump printed no drop counter, so its capture may be incomplete: %s", counters)
+	case n > 0:
+		t.Fatalf("tcpdump's capture is incomplete, the kernel dropped %d packets: %s", n, counters)
+	}
+	return counters
+}
+
+// tcpdumpDropped reads "N packets dropped by kernel" from tcpdump's
+// counters; -1 when the line is missing.
+func tcpdumpDropped(counters string) int {
+	for _, line := range strings.Split(counters, "\n") {
+		if n, ok := strings.CutSuffix(strings.TrimSpace(line), " packets dropped by kernel"); ok {
+			if v, err := strconv.Atoi(n); err == nil {
+				return v
+			}
+		}
+	}
+	return -1
 }
 
 type lockedBuffer struct {
@@ -499,6 +525,9 @@ func (w *watcher) stop(t *testing.T) []record {
 	if len(rs) == 0 || rs[len(rs)-1].Kind != "stats" {
 		t.Fatalf("rpcwatch live output does not end with stats:\n%s", strings.Join(w.lines, "\n"))
 	}
+	if d := rs[len(rs)-1].KernelDropped; d == nil || *d != 0 {
+		t.Fatalf("rpcwatch live: kernel drop counter %v, want 0 (what it saw is incomplete)", d)
+	}
 	return rs
 }
 
@@ -506,4 +535,17 @@ func (w *watcher) stop(t *testing.T) []record {
 func readFile(t *testing.T, bin, file string) []record {
 	t.Helper()
 	return parseRecords(t, run(t, bin, "read", "--json", "--quiet", file))
+}
+
+func TestTcpdumpDropped(t *testing.T) {
+	for in, want := range map[string]int{
+		"tcpdump: listening on lo, link-type EN10MB (Ethernet), snapshot length 262144 bytes\n338 packets captured\n758 packets received by filter\n82 packets dropped by kernel\n": 82,
+		"493 packets captured\n986 packets received by filter\n0 packets dropped by kernel":                                                                                         0,
+		"tcpdump: listening on lo\n":    -1,
+		"x packets dropped by kernel\n": -1,
+	} {
+		if got := tcpdumpDropped(in); got != want {
+			t.Errorf("tcpdumpDropped(%q) = %d, want %d", in, got, want)
+		}
+	}
 }
