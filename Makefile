@@ -61,8 +61,10 @@ clean:
 bench-gate:
 	$(GO) test -count=1 -run '^TestGate' ./bench -args -gate
 
-# Rewrites bench/baseline.txt from this machine (run on a quiet machine).
+# Rewrites bench/baseline.txt from this machine (run on a quiet machine): the
+# testdata seed set, then the shared one when the shared captures are found.
 bench-baseline:
+	$(GO) test -count=1 -run '^TestGate$$' ./bench -v -args -update-baseline -seeds=testdata
 	$(GO) test -count=1 -run '^TestGate$$' ./bench -v -args -update-baseline
 
 # rpcwatch vs tshark on million-packet corpora, and rpcwatch's peak RSS
