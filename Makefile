@@ -3,7 +3,7 @@ GO      ?= go
 PKGS    := ./...
 FUZZTIME ?= 30s
 
-.PHONY: all build test test-integration deps vet fmt-check unit demo fuzz bench clean
+.PHONY: all build test test-integration deps vet fmt-check unit demo fuzz bench clean pgo
 
 all: build
 
@@ -60,6 +60,13 @@ clean:
 # the bare gopacket loop, and no clear regression against bench/baseline.txt.
 bench-gate:
 	$(GO) test -count=1 -run '^TestGate' ./bench -args -gate
+
+# Rebuilds cmd/rpcwatch/default.pgo, the profile go build uses to optimize
+# the binary (profile-guided optimization), from rpcwatch read on the bench
+# corpora; commit it after changes to the hot path.
+PGO_PACKETS ?= 1000000
+pgo:
+	bash bench/pgo.sh $(PGO_PACKETS)
 
 # Rewrites bench/baseline.txt from this machine (run on a quiet machine): the
 # testdata seed set, then the shared one when the shared captures are found.

@@ -19,6 +19,7 @@ type options struct {
 	quiet     bool
 	write     string
 	failOn    severityFlag
+	cpuprof   string // read: write a CPU profile (make pgo)
 
 	// live only
 	iface    string

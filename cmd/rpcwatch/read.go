@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/rpcwatch/rpcwatch/capture/decode"
@@ -50,6 +51,7 @@ func cmdRead(args []string, stdout, stderr io.Writer) int {
 	addOutputFlags(fs, o)
 	fs.BoolVar(&o.inventory, "inventory", false, "print the endpoint inventory after each file's findings")
 	fs.StringVar(&o.write, "w", "", "write every packet that contributed to a finding to pcap `FILE`")
+	fs.StringVar(&o.cpuprof, "cpuprofile", "", "write a CPU profile of the run to `FILE` (pprof; make pgo builds cmd/rpcwatch/default.pgo from these)")
 	files, code, ok := parseArgs(fs, args, stdout)
 	if !ok {
 		return code
@@ -58,7 +60,37 @@ func cmdRead(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "rpcwatch read: no capture file given (use - for standard input); see rpcwatch read -h")
 		return exitUsage
 	}
+	if o.cpuprof != "" {
+		stop, err := startCPUProfile(o.cpuprof)
+		if err != nil {
+			fmt.Fprintln(stderr, "rpcwatch: -cpuprofile "+errLine(o.cpuprof, err))
+			return exitError
+		}
+		code := readFiles(files, o, false, stdout, stderr)
+		if err := stop(); err != nil {
+			fmt.Fprintln(stderr, "rpcwatch: -cpuprofile "+errLine(o.cpuprof, err))
+			return exitError
+		}
+		return code
+	}
 	return readFiles(files, o, false, stdout, stderr)
+}
+
+// startCPUProfile starts runtime/pprof's CPU profile into a new file; stop
+// ends it and closes the file.
+func startCPUProfile(name string) (stop func() error, err error) {
+	f, err := os.Create(name)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		return f.Close()
+	}, nil
 }
 
 // readFiles analyses each file in turn, keeping going after a file's error.
