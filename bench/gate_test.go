@@ -343,9 +343,12 @@ func readBaseline(path string) (*baseline, error) {
 	for sc.Scan() {
 		line := sc.Text()
 		if rest, ok := strings.CutPrefix(line, "set: "); ok {
-			fs := strings.Fields(rest)
+			fields := strings.Fields(rest)
+			if len(fields) == 0 || b.sets[fields[0]] != nil {
+				return nil, fmt.Errorf("%s: bad set line %q", path, line)
+			}
 			set := &baseSet{digests: map[string]string{}, samples: samples{}}
-			for _, kv := range fs[1:] {
+			for _, kv := range fields[1:] {
 				k, v, ok := strings.Cut(kv, "=")
 				switch {
 				case !ok || v == "":
@@ -358,21 +361,21 @@ func readBaseline(path string) (*baseline, error) {
 					set.digests[k] = v
 				}
 			}
-			if len(fs) == 0 || set.cpus == 0 || b.sets[fs[0]] != nil {
+			if set.cpus == 0 {
 				return nil, fmt.Errorf("%s: bad set line %q", path, line)
 			}
-			b.sets[fs[0]] = set
+			b.sets[fields[0]] = set
 			continue
 		}
-		fs := strings.Fields(line)
-		if len(fs) != 4 || !strings.HasPrefix(fs[0], "BenchmarkGate/") || fs[3] != "time/bare" {
+		fields := strings.Fields(line)
+		if len(fields) != 4 || !strings.HasPrefix(fields[0], "BenchmarkGate/") || fields[3] != "time/bare" {
 			continue
 		}
-		v, err := strconv.ParseFloat(fs[2], 64)
+		v, err := strconv.ParseFloat(fields[2], 64)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %q: %w", path, line, err)
 		}
-		name, k, _ := strings.Cut(strings.TrimPrefix(fs[0], "BenchmarkGate/"), "/")
+		name, k, _ := strings.Cut(strings.TrimPrefix(fields[0], "BenchmarkGate/"), "/")
 		seen[name] = true
 		if set := b.sets[name]; set != nil {
 			set.samples[k] = append(set.samples[k], v)
@@ -415,6 +418,7 @@ func TestBaselineFile(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{
+		"set: \n",
 		"set: shared cpus=two epm=x\n",
 		"set: shared epm=x\n",
 		"set: shared cpus=2 epm\n",

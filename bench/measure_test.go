@@ -32,7 +32,7 @@ type corpus struct {
 	digest  string     // first 12 hex digits of the SHA-256 of data
 }
 
-// seedSets: the corpora are built from testdata/ and the shared captures
+// seedsFlag: the corpora are built from testdata/ and the shared captures
 // ("shared") or, where ../shared is absent or -seeds=testdata, from
 // testdata/ and synthetic non-RPC traffic ("testdata"). The two differ
 // enough (mixed/read measured 0.159 and 0.274 × the bare loop) that the
