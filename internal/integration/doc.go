@@ -8,8 +8,9 @@
 // and install what is missing through .ci/install-deps; without root, or
 // when Samba, impacket, tcpdump, tshark or ip(8) cannot be installed, they
 // skip and say why, except under CI=true as root, where a missing tool
-// fails them (CI must not pass without the real peers). They start only their own processes, stop them by PID (also
-// when a test fails), and keep every packet on 127.0.0.0/8 and ::1.
+// fails them (CI must not pass without the real peers). They start only
+// their own processes, stop them by PID (also when a test fails), and keep
+// every packet on 127.0.0.0/8 and ::1.
 //
 // What they check:
 //   - TestClientsAgree: the bindings rpcwatch reports while rpcclient
