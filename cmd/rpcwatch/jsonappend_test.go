@@ -155,12 +155,19 @@ func TestBindingJSONNoAllocs(t *testing.T) {
 	}
 	j := newJSONRenderer(bufio.NewWriter(io.Discard))
 	j.binding(&evs[0]) // grows the buffer once
+	wantNoAllocs(t, "binding line", len(evs), func(i int) { j.binding(&evs[i]) })
+}
+
+// wantNoAllocs runs line on items 0..n-1 in turn, 1000 times under
+// testing.AllocsPerRun, and fails unless it allocates nothing.
+func wantNoAllocs(t *testing.T, what string, n int, line func(i int)) {
+	t.Helper()
 	i := 0
-	if n := testing.AllocsPerRun(1000, func() {
-		j.binding(&evs[i%len(evs)])
+	if a := testing.AllocsPerRun(1000, func() {
+		line(i % n)
 		i++
-	}); n != 0 {
-		t.Fatalf("binding line: %v allocs, want 0", n)
+	}); a != 0 {
+		t.Fatalf("%s: %v allocs, want 0", what, a)
 	}
 }
 

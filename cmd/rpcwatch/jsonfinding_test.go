@@ -189,13 +189,7 @@ func TestFindingLineNoAllocs(t *testing.T) {
 	for i := range fs {
 		j.finding(&fs[i]) // grows the buffer
 	}
-	i := 0
-	if n := testing.AllocsPerRun(1000, func() {
-		j.finding(&fs[i%len(fs)])
-		i++
-	}); n != 0 {
-		t.Fatalf("finding line: %v allocs, want 0", n)
-	}
+	wantNoAllocs(t, "finding line", len(fs), func(i int) { j.finding(&fs[i]) })
 }
 
 func BenchmarkFindingJSON(b *testing.B) {
