@@ -188,14 +188,8 @@ func TestFindingAllocs(t *testing.T) {
 // TestFusedAnomalyNoAllocs: the string-binding anomaly that follows a fused
 // binding (not a finding) reuses the binding's cached split.
 func TestFusedAnomalyNoAllocs(t *testing.T) {
-	d := New(Config{}, nil)
-	fused := bind(dissect.NcadgIPUDP, "157.61.239.61157.61.239.5", 1039)
-	e := event.Event{Kind: event.KindBinding, Frame: 1, Client: ap("157.61.239.9:1500"), Server: ap("157.61.239.5:135"),
-		FromServer: true, Transport: event.TCP, Binding: fused, BindingIface: remUnk, Source: event.SourceOXID, HasBinding: true}
-	d.Event(&e)
+	d, a := fusedThenAnomaly()
 	d.Flush()
-	a := e
-	a.Kind, a.Where, a.Anomaly = event.KindAnomaly, event.InStringBinding, dissect.Anomaly{Kind: dissect.AnomDCOMInvalidNetworkAddress}
 	if n := testing.AllocsPerRun(100, func() { d.Event(&a) }); n != 0 {
 		t.Errorf("%v allocs", n)
 	}
@@ -207,13 +201,20 @@ func TestFusedAnomalyNoAllocs(t *testing.T) {
 	}
 }
 
-func BenchmarkFusedAnomaly(b *testing.B) {
+// fusedThenAnomaly returns a detector that has seen the fused OXID binding
+// of KB 224460, and the string-binding anomaly event that follows it.
+func fusedThenAnomaly() (*Detector, event.Event) {
 	d := New(Config{}, nil)
 	fused := bind(dissect.NcadgIPUDP, "157.61.239.61157.61.239.5", 1039)
 	e := event.Event{Kind: event.KindBinding, Frame: 1, Client: ap("157.61.239.9:1500"), Server: ap("157.61.239.5:135"),
 		FromServer: true, Transport: event.TCP, Binding: fused, BindingIface: remUnk, Source: event.SourceOXID, HasBinding: true}
 	d.Event(&e)
 	e.Kind, e.Where, e.Anomaly = event.KindAnomaly, event.InStringBinding, dissect.Anomaly{Kind: dissect.AnomDCOMInvalidNetworkAddress}
+	return d, e
+}
+
+func BenchmarkFusedAnomaly(b *testing.B) {
+	d, e := fusedThenAnomaly()
 	b.ReportAllocs()
 	for b.Loop() {
 		d.Event(&e)
