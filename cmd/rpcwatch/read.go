@@ -60,20 +60,20 @@ func cmdRead(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "rpcwatch read: no capture file given (use - for standard input); see rpcwatch read -h")
 		return exitUsage
 	}
+	stop := func() error { return nil }
 	if o.cpuprof != "" {
-		stop, err := startCPUProfile(o.cpuprof)
-		if err != nil {
+		var err error
+		if stop, err = startCPUProfile(o.cpuprof); err != nil {
 			fmt.Fprintln(stderr, "rpcwatch: -cpuprofile "+errLine(o.cpuprof, err))
 			return exitError
 		}
-		code := readFiles(files, o, false, stdout, stderr)
-		if err := stop(); err != nil {
-			fmt.Fprintln(stderr, "rpcwatch: -cpuprofile "+errLine(o.cpuprof, err))
-			return exitError
-		}
-		return code
 	}
-	return readFiles(files, o, false, stdout, stderr)
+	code = readFiles(files, o, false, stdout, stderr)
+	if err := stop(); err != nil {
+		fmt.Fprintln(stderr, "rpcwatch: -cpuprofile "+errLine(o.cpuprof, err))
+		return exitError
+	}
+	return code
 }
 
 // startCPUProfile starts runtime/pprof's CPU profile into a new file; stop
